@@ -93,6 +93,8 @@ class EvidenceLine(_Frozen):
     id: Annotated[str, Field(pattern=r"^L\d+$", description="Evidence id, e.g. L3")]
     file: str
     line: int
+    #: In a multi-record file (a CloudTrail delivery), the record's 1-based index there.
+    record: int | None = None
     timestamp: datetime | None = None
     source: str
     service: str | None = None

@@ -123,9 +123,18 @@ class LogRecord:
     #: Ground-truth label when the source carries one (generated demo, labelled datasets).
     label: bool | None = None
 
+    def position(self) -> int:
+        """Where the record sits in its file: its line, or, in a multi-record file (a CloudTrail
+        delivery is one physical line), its 1-based index among the file's records."""
+        index = self.fields.get("recordIndex")
+        return index if isinstance(index, int) else self.line
+
     def location(self) -> str:
-        """``file:line`` — how a person (or an agent's citation) finds this record again."""
-        return f"{self.file}:{self.line}"
+        """``file:line`` (or ``file:line#record``) — how a person or an agent's citation finds
+        this record again."""
+        index = self.fields.get("recordIndex")
+        suffix = f"#{index}" if isinstance(index, int) else ""
+        return f"{self.file}:{self.line}{suffix}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,56 @@
+"""The state a reader needs while it turns one input (file or stream) into records.
+
+Readers are plain generator functions ``read(source, ctx)``; everything they share — where dead
+letters go, the stats, the dedupe windows, the limits — travels in one :class:`ReadContext`
+instead of a long argument list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from logswarm.ingest.deadletter import DeadLetterSink
+from logswarm.ingest.dedupe import DedupeWindow
+from logswarm.ingest.options import IngestOptions
+from logswarm.ingest.stats import IngestStats
+from logswarm.records import DeadLetter
+
+if TYPE_CHECKING:
+    from logswarm.ingest.text import LoghubFormat
+
+__all__ = ["ReadContext"]
+
+
+@dataclass(slots=True)
+class ReadContext:
+    """Per-input reading state; ``windows`` is shared across the inputs of one run."""
+
+    origin: str
+    sink: DeadLetterSink
+    stats: IngestStats
+    options: IngestOptions
+    windows: dict[str, DedupeWindow] | None = None
+    log_format: LoghubFormat | None = None
+    reference_time: datetime | None = None
+    #: Container metadata from a kubelet log path (namespace, pod, container...).
+    path_fields: dict[str, str] = field(default_factory=dict)
+
+    def window(self, kind: str) -> DedupeWindow | None:
+        """The dedupe window of one source kind, or ``None`` when dedupe is off."""
+        if self.windows is None:
+            return None
+        win = self.windows.get(kind)
+        if win is None:
+            win = self.windows[kind] = DedupeWindow(self.options.dedupe_window)
+        return win
+
+    def dead(self, raw: str, reason: str, line: int) -> None:
+        """Send one dead letter, cutting an enormous ``raw`` and saying so in the reason."""
+        limit = self.options.max_raw_chars
+        if len(raw) > limit:
+            reason = f"{reason} (raw truncated to the first {limit} of {len(raw)} characters)"
+            raw = raw[:limit]
+        self.sink.write(DeadLetter(raw=raw, reason=reason, file=self.origin, line=line))
+        self.stats.dead_letters += 1
