@@ -52,6 +52,7 @@ class EntityKind(enum.StrEnum):
     NODE = "node"
     NAMESPACE = "namespace"
     DEPLOYMENT = "deployment"
+    STATEFULSET = "statefulset"
     SERVICE = "service"
     CONTAINER = "container"
     IP = "ip"

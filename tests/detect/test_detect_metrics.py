@@ -12,6 +12,7 @@ from logswarm.evaluation.detection import (
     detection_latencies,
     detection_metrics,
     flagged,
+    fpr_at_recall,
     throughput,
 )
 
@@ -54,3 +55,14 @@ def test_latency_is_data_time_and_skips_undetected() -> None:
 def test_throughput() -> None:
     assert throughput(1000, seconds=2.0) == 500.0
     assert throughput(10, seconds=0.0) == float("inf")
+
+
+def test_fpr_at_recall_reads_the_threshold_that_reaches_the_recall() -> None:
+    y = [1, 1, 1, 1, 0, 0, 0, 0, 0]
+    s = [9.0, 8.0, 3.0, 1.0, 7.0, 2.0, 1.0, 0.0, 0.0]
+    assert fpr_at_recall(y, s, recall=0.5) == 0.0  # 9 and 8 suffice
+    assert fpr_at_recall(y, s, recall=0.75) == pytest.approx(1 / 5)  # down to 3: the 7 too
+    assert fpr_at_recall(y, s, recall=1.0) == pytest.approx(3 / 5)  # tie at 1 counts as flagged
+    assert fpr_at_recall(y, s, recall=0.0) == 0.0
+    with pytest.raises(ValueError, match="recall"):
+        fpr_at_recall(y, s, recall=1.5)

@@ -14,9 +14,9 @@ from logswarm.parsing import TemplateMiner
 
 FORMAT = "<Date> <Time> <Level> <Component>: <Content>"
 LINES = [
-    "2024-01-01 10:00:00 INFO sshd: Invalid user webmaster from 173.234.31.186",
+    "2024-01-01 10:00:00 INFO sshd: Invalid user web.master from 173.234.31.186",
     "this line has no fields at all",
-    "2024-01-01 10:00:01 INFO sshd: Invalid user test9 from 52.80.34.196",
+    "2024-01-01 10:00:01 INFO sshd: Invalid user test_9 from 52.80.34.196",
     "",
     "2024-01-01 10:00:02 WARN kernel: Out of memory: Kill process 3124 (java)",
 ]
@@ -53,7 +53,7 @@ def test_rows_follow_input_with_unmatched_lines_kept(
 def test_whole_lines_are_mined_without_a_format(tmp_path: Path) -> None:
     log = tmp_path / "app.log.gz"
     with gzip.open(log, "wt", encoding="utf-8") as handle:
-        handle.write("job 1 done\r\njob 2 done\ndisk sda3 is failing now\n")
+        handle.write("job 1 done\r\njob 2 done\ndisk /dev/sda3 is failing now\n")
     out = tmp_path / "a.csv"
     assert templates.run(parse([str(log), "--out", str(out)])) == 0
     rows = read_rows(out)
@@ -66,13 +66,13 @@ def test_whole_lines_are_mined_without_a_format(tmp_path: Path) -> None:
 
 def test_state_is_saved_and_reused(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
-    log.write_text("job 1 done\ndisk sda3 is failing now\n", encoding="utf-8")
+    log.write_text("job 1 done\ndisk /dev/sda3 is failing now\n", encoding="utf-8")
     state = tmp_path / "miner.json"
     out = tmp_path / "a.csv"
     assert templates.run(parse([str(log), "--out", str(out), "--state", str(state)])) == 0
     first = read_rows(out)
     assert len(TemplateMiner.load(state)) == 2
-    log.write_text("disk sdb1 is failing now\n", encoding="utf-8")
+    log.write_text("disk /dev/sdb1 is failing now\n", encoding="utf-8")
     assert templates.run(parse([str(log), "--out", str(out), "--state", str(state)])) == 0
     assert read_rows(out)[0]["template_id"] == first[1]["template_id"]
 

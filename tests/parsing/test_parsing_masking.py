@@ -63,6 +63,30 @@ def test_classical_rules_keep_digit_words() -> None:
         "Accepted password for root port <*> ssh2"
     )
     assert narrow("read 0x1f after 20ms") == "read <*> after <*>"
+    # The broad rule keeps a word with one trailing digit (a protocol, not a value).
     assert mask("Accepted password for root port 22 ssh2") == (
-        "Accepted password for root port <*> <*>"
+        "Accepted password for root port <*> ssh2"
     )
+    assert mask("user test12 via SOCKS5 on eth0") == "user <*> via SOCKS5 on eth0"
+
+
+def test_host_with_port_is_masked() -> None:
+    assert mask("proxy.example.org:5070 open through proxy") == "<*>:<*> open through proxy"
+    assert mask("see docs.example.org for help") == "see docs.example.org for help"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Received block blk_-1608999687919862906 of size 91178 from /10.250.10.6",
+        "at 2016-09-28 04:30:30 done after 12ms via ssh2",
+        "peer fe80::1ff:fe23:4567:890a up, id 123e4567-e89b-12d3-a456-426614174000",
+    ],
+)
+def test_masking_depends_only_on_the_shape(message: str) -> None:
+    from logswarm.parsing.masking import shape
+
+    other = message.translate(str.maketrans("0123456789", "9876543210"))
+    if shape(other) == shape(message):
+        assert mask(other) == mask(message)
+    assert mask(message) == Masker().masked_shape(shape(message))

@@ -9,7 +9,13 @@ severity rule and the incident builder never care which detector spoke. Conventi
 
 from __future__ import annotations
 
-from logswarm.detect.base import PAD_ID, BaseDetector, calibrate_offset
+from logswarm.detect.base import (
+    CALIBRATION_MODES,
+    PAD_ID,
+    BaseDetector,
+    calibrate_offset,
+    out_of_fold_scores,
+)
 from logswarm.detect.classical import (
     IsolationForestDetector,
     LocalOutlierFactorDetector,
@@ -18,19 +24,26 @@ from logswarm.detect.classical import (
     UnseenVectorDetector,
 )
 from logswarm.detect.consensus import ConsensusDetector
+from logswarm.detect.invariants import Invariant, InvariantsMiner
+from logswarm.detect.lines import TemplateRarityScorer
 from logswarm.detect.severity import SeverityThresholds, classify_severity, severity_rule
 
 __all__ = [
+    "CALIBRATION_MODES",
     "PAD_ID",
     "BaseDetector",
     "ConsensusDetector",
+    "Invariant",
+    "InvariantsMiner",
     "IsolationForestDetector",
     "LocalOutlierFactorDetector",
     "OneClassSVMDetector",
     "PCADetector",
     "SeverityThresholds",
+    "TemplateRarityScorer",
     "UnseenVectorDetector",
     "calibrate_offset",
     "classify_severity",
+    "out_of_fold_scores",
     "severity_rule",
 ]

@@ -125,16 +125,20 @@ class OneClassSVMDetector(BaseDetector):
         self.calibration_folds = calibration_folds
 
     model_: OneClassSVM
+    #: Sum of the dual coefficients, which grows with the training weight: dividing by it makes
+    #: scores comparable between models fitted on different amounts of data (the folds of
+    #: out-of-fold calibration and the final model), a weighted kernel mean in ``[0, 1]``.
+    score_norm_: float
 
     def _fit(self, X: FloatArray) -> FloatArray:
         uniq, inverse, counts = _unique_rows(X)
         self.model_ = OneClassSVM(kernel=self.kernel, nu=self.nu, gamma=self.gamma)
         self.model_.fit(uniq, sample_weight=counts.astype(np.float64))
-        scores: FloatArray = self.model_.score_samples(uniq)
-        return scores[inverse]
+        self.score_norm_ = max(float(np.abs(self.model_.dual_coef_).sum()), 1e-12)
+        return self._score(uniq)[inverse]
 
     def _score(self, X: FloatArray) -> FloatArray:
-        out: FloatArray = self.model_.score_samples(X)
+        out: FloatArray = self.model_.score_samples(X) / self.score_norm_
         return out
 
 

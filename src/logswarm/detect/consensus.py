@@ -45,11 +45,15 @@ class ConsensusDetector(BaseDetector):
         rule: Literal["vote", "mean"] = "vote",
         min_votes: int = 2,
         target_fpr: float = 0.01,
+        calibration: Literal["in_sample", "out_of_fold"] = "in_sample",
+        calibration_folds: int = 5,
     ) -> None:
         self.detectors = detectors
         self.rule = rule
         self.min_votes = min_votes
         self.target_fpr = target_fpr
+        self.calibration = calibration
+        self.calibration_folds = calibration_folds
 
     detectors_: list[tuple[str, BaseDetector]]
 

@@ -23,6 +23,7 @@ __all__ = [
     "detection_latencies",
     "detection_metrics",
     "flagged",
+    "fpr_at_recall",
     "throughput",
 ]
 
@@ -105,6 +106,28 @@ def detection_metrics(
         incidents_expected=incidents_expected,
         incidents_detected=incidents_detected,
     )
+
+
+def fpr_at_recall(y_true: npt.ArrayLike, scores: npt.ArrayLike, *, recall: float) -> float:
+    """False-positive rate at the highest threshold on ``scores`` that reaches ``recall``.
+
+    For comparing detectors at equal recall (analysis with labels, never a way to set a
+    threshold). ``scores``: higher is more abnormal (e.g. ``anomaly_score``). Samples tied with
+    the threshold count as flagged, so ties never flatter a detector. ``recall`` 0 gives 0.0.
+    """
+    t = _as_bool(y_true, name="y_true")
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    if t.shape != s.shape:
+        raise ValueError(f"y_true has {t.size} items, scores {s.size}")
+    if not 0.0 <= recall <= 1.0:
+        raise ValueError(f"recall must be in [0, 1], got {recall!r}")
+    positives = np.sort(s[t])[::-1]
+    needed = int(np.ceil(recall * positives.size - 1e-9))
+    negatives = s[~t]
+    if needed == 0 or negatives.size == 0:
+        return 0.0
+    threshold = positives[needed - 1]
+    return float(np.count_nonzero(negatives >= threshold) / negatives.size)
 
 
 def detection_latencies(

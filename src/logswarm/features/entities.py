@@ -12,6 +12,7 @@ is compiled once at import.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterator, Mapping
@@ -130,18 +131,25 @@ def extract_entities(record: LogRecord) -> list[Found]:
     if fields:
         for found in _from_fields(fields):
             seen.setdefault(found, None)
-    for found in _from_message(record.message):
+    for found in _message_entities(record.message):
         seen.setdefault(found, None)
     return list(seen)
+
+
+@functools.lru_cache(maxsize=32_768)
+def _message_entities(msg: str) -> tuple[Found, ...]:
+    """Entities in a message; cached because identical messages recur in every log."""
+    return tuple(_from_message(msg))
 
 
 # --- structured ---------------------------------------------------------------------------
 
 
 def _from_fields(fields: Mapping[str, Any]) -> Iterator[Found]:
-    for key, kind in _FIELD_KIND.items():
-        value = fields.get(key)
-        if isinstance(value, str) and value and value != "-":
+    # A record has a handful of fields and the table has dozens: walk the record's side.
+    for key, value in fields.items():
+        kind = _FIELD_KIND.get(key)
+        if kind is not None and isinstance(value, str) and value and value != "-":
             if kind is EntityKind.IP:
                 ip = _normalise_ip(value)
                 if ip is not None:
@@ -230,7 +238,7 @@ def _from_message(msg: str) -> Iterator[Found]:
     if _HAS_DIGIT_DOT.search(msg):
         for m in _IPV4.finditer(msg):
             yield (EntityKind.IP, m.group(0))
-    if "::" in msg or msg.count(":") >= 3:
+    if "::" in msg or msg.count(":") >= 7:
         for m in _IPV6.finditer(msg):
             ip = _normalise_ip(m.group(0))
             if ip is not None and ":" in ip:
@@ -307,6 +315,7 @@ def _from_arn(arn: str) -> Iterator[Found]:
         yield (EntityKind.ACCOUNT, account)
 
 
+@functools.lru_cache(maxsize=65_536)
 def _normalise_ip(text: str) -> str | None:
     try:
         return str(ipaddress.ip_address(text.strip("[]")))

@@ -20,7 +20,10 @@ from logswarm.records import DeadLetter
 if TYPE_CHECKING:
     from logswarm.ingest.text import LoghubFormat
 
-__all__ = ["ReadContext"]
+__all__ = ["TRAIL_EVENT_IDS", "ReadContext"]
+
+#: The dedupe window keyed by CloudTrail ``eventID`` (unique per event, so any repeat is one).
+TRAIL_EVENT_IDS = "cloudtrail-event-id"
 
 
 @dataclass(slots=True)
@@ -38,12 +41,19 @@ class ReadContext:
     path_fields: dict[str, str] = field(default_factory=dict)
 
     def window(self, kind: str) -> DedupeWindow | None:
-        """The dedupe window of one source kind, or ``None`` when dedupe is off."""
+        """The dedupe window of one source kind, or ``None`` when dedupe is off.
+
+        Line windows drop a line only when another input delivered it first (a line repeated
+        within one file is a real event); the ``cloudtrail-event-id`` window drops any repeat.
+        """
         if self.windows is None:
             return None
         win = self.windows.get(kind)
         if win is None:
-            win = self.windows[kind] = DedupeWindow(self.options.dedupe_window)
+            win = self.windows[kind] = DedupeWindow(
+                self.options.dedupe_window, across_inputs_only=kind != TRAIL_EVENT_IDS
+            )
+        win.origin = self.origin
         return win
 
     def dead(self, raw: str, reason: str, line: int) -> None:

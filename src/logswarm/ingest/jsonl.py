@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Final
 
-from logswarm.ingest._context import ReadContext
+from logswarm.ingest._context import TRAIL_EVENT_IDS, ReadContext
 from logswarm.ingest._jsondoc import iter_documents
 from logswarm.ingest.cloudtrail import cloudtrail_record, is_cloudtrail_event, unwrap_labelled
 from logswarm.ingest.normalise import (
@@ -183,7 +183,7 @@ class _Emitter:
     def __init__(self, ctx: ReadContext) -> None:
         self.ctx = ctx
         self.index = 0
-        self.trail = ctx.window(SourceKind.CLOUDTRAIL)
+        self.trail = ctx.window(TRAIL_EVENT_IDS)
 
     def emit(self, value: Any, raw: str, line: int) -> Iterator[LogRecord]:
         ctx = self.ctx

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from logswarm.ingest._context import ReadContext
+from logswarm.ingest.errors import IngestError
 from logswarm.ingest.normalise import SYSLOG_SEVERITY, sniff_severity
 from logswarm.ingest.sources import Source
 from logswarm.ingest.timeparse import parse_iso
@@ -35,8 +36,8 @@ _MONTHS: Final = {
 }
 
 
-class SyslogParseError(ValueError):
-    """The line is not syslog; the message says which part is wrong."""
+class SyslogParseError(IngestError, ValueError):
+    """The line is not syslog (the reader turns it into a dead letter; it never escapes)."""
 
 
 def _bsd_time(text: str, year: int) -> datetime:

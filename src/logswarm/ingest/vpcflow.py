@@ -24,7 +24,7 @@ from logswarm.ingest.sources import Source
 from logswarm.ingest.timeparse import epoch_to_datetime
 from logswarm.records import LogRecord, Severity, SourceKind
 
-__all__ = ["DEFAULT_FIELDS", "KNOWN_FIELDS", "normalise_field_name", "read_vpcflow"]
+__all__ = ["DEFAULT_FIELDS", "KNOWN_FIELDS", "flow_record", "normalise_field_name", "read_vpcflow"]
 
 DEFAULT_FIELDS: Final = (
     "version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",

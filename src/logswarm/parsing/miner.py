@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from logswarm.parsing.masking import WILDCARD, Masker
+from logswarm.parsing.masking import WILDCARD, Masker, shape
 
 __all__ = [
     "STATE_FORMAT",
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 STATE_FORMAT = "logswarm.template-miner"
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 class TemplateStateError(ValueError):
@@ -86,9 +86,17 @@ class MinerConfig:
     """Give one template id to clusters whose templates are equal once runs of ``<*>`` are
     collapsed (a variable that spans several tokens, such as a list of names)."""
 
+    split_max_values: int = 3
+    """A position where one plain word replaced another (``VM Paused`` / ``VM Resumed``) keeps
+    one template per word until it has shown more than this many distinct words; then it is
+    a variable and those templates merge back into one. Drain's similarity cannot tell a
+    verb that names the event from a user name; the number of distinct values can. 3 keeps
+    small enumerations (start/stop/pause) apart and gives up on anything richer; 0 or 1
+    turns splitting off."""
+
     cache_size: int = 100_000
-    """Exact messages whose masked tokens are memoised; the cache is emptied when full so
-    memory stays bounded on long streams."""
+    """Distinct messages (and distinct message shapes) whose masked tokens and decisions are
+    memoised; each cache is emptied when full so memory stays bounded on long streams."""
 
     def __post_init__(self) -> None:
         if self.depth < 3:
@@ -99,6 +107,8 @@ class MinerConfig:
             )
         if self.max_children < 2:
             raise ValueError(f"max_children must be at least 2, got {self.max_children}")
+        if self.split_max_values < 0:
+            raise ValueError(f"split_max_values must not be negative, got {self.split_max_values}")
         if self.cache_size < 0:
             raise ValueError(f"cache_size must not be negative, got {self.cache_size}")
 
@@ -115,28 +125,69 @@ class TemplateMatch:
     """True if this message created a new template id."""
 
 
-class _Cluster:
-    __slots__ = ("cid", "key", "path", "size", "tokens")
-
-    def __init__(self, cid: int, tokens: list[str], path: tuple[str, ...]) -> None:
-        self.cid = cid
-        self.tokens = tokens
-        self.path = path
-        self.size = 1
-        self.key = _collapse(tokens)
-
-
 class _Node:
-    __slots__ = ("children", "clusters", "memo")
+    __slots__ = ("children", "clusters", "version")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
         self.clusters: list[_Cluster] = []
-        # token sequence -> cluster chosen by a full search; emptied when the leaf changes.
-        self.memo: dict[tuple[str, ...], _Cluster | None] = {}
+        # Bumped whenever a cluster of this leaf changes: cached decisions check it.
+        self.version = 0
 
 
-_MEMO_LIMIT = 10_000
+class _Cluster:
+    """A Drain cluster: one template over one token count, possibly split into groups."""
+
+    __slots__ = (
+        "active",
+        "cid",
+        "groups",
+        "leaf",
+        "members",
+        "path",
+        "positions",
+        "size",
+        "tokens",
+    )
+
+    def __init__(self, cid: int, tokens: list[str], path: tuple[str, ...], leaf: _Node) -> None:
+        self.cid = cid
+        self.tokens = tokens
+        self.path = path
+        self.leaf = leaf
+        self.size = 1
+        # Split positions -> the distinct plain words seen there, in order of appearance.
+        self.active: dict[int, list[str]] = {}
+        self.positions: tuple[int, ...] = ()  # sorted(active)
+        # Words at ``positions`` -> a group (template id) of this cluster.
+        self.groups: dict[tuple[str, ...], int] = {}
+        self.members: list[_Group] = []
+
+
+class _Group:
+    """A template id: a cluster plus the words it holds at the cluster's split positions."""
+
+    __slots__ = ("cluster", "gid", "key", "values")
+
+    def __init__(self, gid: int, cluster: _Cluster, values: dict[int, str]) -> None:
+        self.gid = gid
+        self.cluster = cluster
+        self.values = values
+        self.key = ""  # merge key, see _merge_key
+
+
+class _Seen:
+    """What learning one distinct message decided, valid while its leaf is unchanged."""
+
+    __slots__ = ("cluster", "epoch", "gid", "leaf", "tokens", "version")
+
+    def __init__(self, tokens: tuple[str, ...]) -> None:
+        self.tokens = tokens
+        self.leaf: _Node | None = None
+        self.epoch = -1
+        self.version = -1
+        self.cluster: _Cluster | None = None
+        self.gid = -1
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -156,6 +207,42 @@ def _collapse(tokens: list[str]) -> str:
             continue
         out.append(token)
     return " ".join(out)
+
+
+_PLAIN = re.compile(r"[A-Za-z]+\d?")
+
+
+def _plain(token: str) -> bool:
+    """A bare word: the kind of token that names an event (``Paused``) as often as not."""
+    return _PLAIN.fullmatch(token) is not None
+
+
+# Units that follow a number; inside a variable span they are part of the value.
+_UNITS = frozenset(
+    "b B bytes KB MB GB TB KiB MiB GiB TiB k K M G ns us ms s sec secs seconds min mins minutes "  # noqa: SIM905
+    "h hr hrs hours d days %".split()
+)
+_UNIT_PUNCT = "()[]{},;:."
+
+
+def _merge_key(tokens: list[str]) -> str:
+    """Templates with the same key are one event whose variable spans a varying token count.
+
+    The key is the template's words: tokens without a letter (``<*>``, ``(<*>``, ``-``) and
+    unit words right after a variable (``<*> KB)``) are left out, so ``<*> bytes sent`` and
+    ``<*> bytes (<*> KB) sent`` are one event.
+    """
+    words: list[str] = []
+    after_variable = False
+    for token in tokens:
+        if _uninformative(token):
+            after_variable = token.endswith(WILDCARD)
+            continue
+        if after_variable and token.strip(_UNIT_PUNCT) in _UNITS:
+            continue
+        words.append(token)
+        after_variable = token.endswith(WILDCARD)
+    return " ".join(words)
 
 
 def _generalise(template_token: str, token: str) -> str:
@@ -185,51 +272,88 @@ class TemplateMiner:
         self._masker = Masker(mask_digit_pieces=self.config.mask_digit_pieces)
         self._root: dict[int, _Node] = {}
         self._clusters: list[_Cluster] = []
-        self._parent: dict[int, int] = {}
+        self._groups: list[_Group] = []
+        self._parent: list[int] = []
         self._members: dict[int, list[int]] = {}
         self._by_key: dict[str, list[int]] = {}
-        self._token_cache: dict[str, tuple[str, ...]] = {}
         self._prefix_len = self.config.depth - 2
+        # Caches: none of them is state; each entry is checked against what it depends on.
+        self._seen: dict[str, _Seen] = {}
+        self._shapes: dict[str, _Seen] = {}
+        self._by_tokens: dict[tuple[str, ...], _Seen] = {}
+        self._matches: dict[int, TemplateMatch] = {}
+        self._texts: dict[int, str] = {}
+        self._epoch = 0  # bumped whenever a tree node is added
+        self._by_shape = self.config.masking and self._masker.shape_invariant
 
     # -- public API ---------------------------------------------------------------------
 
     def learn(self, message: str) -> TemplateMatch:
         """Assign ``message`` to a template, creating or generalising one as needed."""
-        tokens = self._tokens(message, remember=True)
-        leaf = self._search_leaf(tokens)
-        cluster: _Cluster | None = None
-        if leaf is not None:
-            cluster = leaf.memo.get(tokens, _MISSING) if leaf.memo else _MISSING
-            if cluster is _MISSING:
-                cluster = self._best(leaf, tokens)
-                if len(leaf.memo) >= _MEMO_LIMIT:
-                    leaf.memo.clear()
-                leaf.memo[tokens] = cluster
+        seen = self._seen.get(message)
+        if seen is None:
+            seen = self._lookup(message)
+        leaf = seen.leaf
+        if seen.epoch == self._epoch and leaf is not None and seen.version == leaf.version:
+            # Nothing in this leaf changed since an identical token sequence was learnt:
+            # a full search would pick the same cluster and group, and change nothing.
+            cluster = seen.cluster
+            if cluster is not None:
+                cluster.size += 1
+                found = self._matches.get(seen.gid)
+                return found if found is not None else self._match_for(seen.gid)
+        return self._learn_slow(seen)
+
+    def _learn_slow(self, seen: _Seen) -> TemplateMatch:
+        if seen.epoch != self._epoch:
+            seen.leaf = self._search_leaf(seen.tokens)
+            seen.epoch = self._epoch
+        leaf = seen.leaf
+        cluster = self._best(leaf, seen.tokens) if leaf is not None else None
         if cluster is None:
-            return self._create(tokens)
-        cluster.size += 1
-        assert leaf is not None  # a cluster was found in it
-        self._absorb(cluster, tokens, leaf)
-        root = self._find(cluster.cid)
-        return TemplateMatch(template_id=root, template=self._group_template(root), created=False)
+            gid, created = self._create(seen.tokens)
+            cluster = self._groups[gid].cluster
+        else:
+            cluster.size += 1
+            gid, created = self._absorb(cluster, seen.tokens)
+        seen.leaf = self._search_leaf(seen.tokens)
+        seen.epoch = self._epoch
+        seen.version = cluster.leaf.version if seen.leaf is cluster.leaf else -1
+        seen.cluster = cluster
+        seen.gid = gid
+        if created:
+            root = self._find(gid)
+            return TemplateMatch(
+                template_id=root, template=self._group_template(root), created=root == gid
+            )
+        return self._match_for(gid)
 
     def match(self, message: str) -> TemplateMatch | None:
-        """The template ``message`` would join, or None. Never changes the miner."""
-        tokens = self._tokens(message, remember=False)
+        """The template ``message`` would join, or None if it would create one.
+
+        Never changes the miner: nothing is generalised, split or merged.
+        """
+        seen = self._lookup(message, remember=False)
+        tokens = seen.tokens
         leaf = self._search_leaf(tokens)
         if leaf is None:
             return None
-        cluster = leaf.memo.get(tokens, _MISSING)
-        if cluster is _MISSING:
-            cluster = self._best(leaf, tokens)
+        if (
+            seen is not None
+            and seen.leaf is leaf
+            and seen.epoch == self._epoch
+            and seen.version == leaf.version
+        ):
+            return self._match_for(seen.gid)
+        cluster = self._best(leaf, tokens)
         if cluster is None:
             return None
-        root = self._find(cluster.cid)
-        return TemplateMatch(template_id=root, template=self._group_template(root), created=False)
+        gid = self._resolve(cluster, tokens)
+        return None if gid is None else self._match_for(gid)
 
     def canonical_id(self, template_id: int) -> int:
-        """The id ``template_id`` answers to now: merges across lengths keep the smaller id."""
-        if template_id not in self._parent:
+        """The id ``template_id`` answers to now: merged templates keep the smallest id."""
+        if not 0 <= template_id < len(self._groups):
             raise KeyError(f"unknown template id {template_id}")
         return self._find(template_id)
 
@@ -239,15 +363,20 @@ class TemplateMiner:
 
     @property
     def templates(self) -> dict[int, str]:
-        """Template id -> template text, in id order."""
-        return {root: self._group_template(root) for root in sorted(self._members)}
+        """Every template id ever returned -> its current text, in id order.
+
+        An id that was merged into another maps to the text of the id it answers to now
+        (see :meth:`canonical_id`), so ids handed out by :meth:`learn` stay valid keys.
+        """
+        return {gid: self._group_template(self._find(gid)) for gid in range(len(self._groups))}
 
     def __len__(self) -> int:
+        """The number of distinct templates (canonical ids)."""
         return len(self._members)
 
     def mask(self, message: str) -> str:
         """The message as the miner sees it, after masking (for debugging and tests)."""
-        return " ".join(self._tokens(message, remember=False))
+        return " ".join(self._lookup(message, remember=False).tokens)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -259,13 +388,21 @@ class TemplateMiner:
             "config": asdict(self.config),
             "clusters": [
                 {
-                    "id": c.cid,
-                    "template": c.tokens,
+                    "template": list(c.tokens),
                     "path": list(c.path),
                     "size": c.size,
-                    "group": self._find(c.cid),
+                    "split": [[p, list(c.active[p])] for p in sorted(c.active)],
                 }
                 for c in self._clusters
+            ],
+            "templates": [
+                {
+                    "id": g.gid,
+                    "cluster": g.cluster.cid,
+                    "values": [[p, g.values[p]] for p in sorted(g.values)],
+                    "group": self._find(g.gid),
+                }
+                for g in self._groups
             ],
         }
 
@@ -285,9 +422,13 @@ class TemplateMiner:
         try:
             config = _config_from(state["config"])
             miner = cls(config)
-            for expected_id, raw in enumerate(state["clusters"]):
-                miner._restore(raw, expected_id=expected_id)
-        except (KeyError, TypeError, ValueError) as error:
+            for raw in state["clusters"]:
+                miner._restore_cluster(raw)
+            for expected_id, raw in enumerate(state["templates"]):
+                miner._restore_group(raw, expected_id=expected_id)
+            for cluster in miner._clusters:
+                miner._reindex(cluster, merge=False)
+        except (KeyError, TypeError, ValueError, IndexError) as error:
             raise TemplateStateError(f"malformed template miner state: {error}") from error
         return miner
 
@@ -313,21 +454,44 @@ class TemplateMiner:
             raise TemplateStateError(f"{path}: not valid JSON: {error}") from error
         return cls.from_state(state)
 
-    # -- internals ------------------------------------------------------------------------
+    # -- internals: masking and the tree --------------------------------------------------
 
-    def _tokens(self, message: str, *, remember: bool) -> tuple[str, ...]:
-        cached = self._token_cache.get(message)
+    def _lookup(self, message: str, *, remember: bool = True) -> _Seen:
+        """The cache entry of ``message``: shared by every message with the same tokens."""
+        cached = self._seen.get(message)
         if cached is not None:
             return cached
-        if self.config.masking:
-            tokens = tuple(self._masker(message).split())
-        else:
-            tokens = tuple(message.split())
-        if remember and self.config.cache_size:
-            if len(self._token_cache) >= self.config.cache_size:
-                self._token_cache.clear()
-            self._token_cache[message] = tokens
-        return tokens
+        key = shape(message) if self._by_shape else message
+        seen = self._shapes.get(key)
+        if seen is None:
+            tokens = self._tokens(key)
+            seen = self._by_tokens.get(tokens)
+            if seen is None:
+                seen = _Seen(tokens)
+                if remember:
+                    self._remember(self._by_tokens, tokens, seen)
+            if remember:
+                self._remember(self._shapes, key, seen)
+        if remember:
+            seen_cache = self._seen
+            if len(seen_cache) < self.config.cache_size:
+                seen_cache[message] = seen
+            else:
+                self._remember(seen_cache, message, seen)
+        return seen
+
+    def _remember(self, cache: dict[Any, _Seen], key: Any, seen: _Seen) -> None:
+        limit = self.config.cache_size
+        if limit:
+            if len(cache) >= limit:
+                cache.clear()
+            cache[key] = seen
+
+    def _tokens(self, key: str) -> tuple[str, ...]:
+        """Tokens of a message, given its shape (or the message itself when not masking by shape)."""
+        if not self.config.masking:
+            return tuple(key.split())
+        return tuple(self._masker.masked_shape(key).split())
 
     def _search_leaf(self, tokens: tuple[str, ...]) -> _Node | None:
         node = self._root.get(len(tokens))
@@ -373,36 +537,11 @@ class TemplateMiner:
             return best
         return None
 
-    def _absorb(self, cluster: _Cluster, tokens: tuple[str, ...], leaf: _Node) -> None:
-        template = cluster.tokens
-        changed = False
-        for i, (t, m) in enumerate(zip(template, tokens, strict=True)):
-            if t != m and t != WILDCARD:
-                template[i] = _generalise(t, m)
-                changed = True
-        if changed:
-            leaf.memo.clear()
-            self._rekey(cluster)
-
-    def _create(self, tokens: tuple[str, ...]) -> TemplateMatch:
-        cid = len(self._clusters)
-        path, leaf = self._insert_path(tokens)
-        cluster = _Cluster(cid, list(tokens), path)
-        self._clusters.append(cluster)
-        leaf.clusters.append(cluster)
-        leaf.memo.clear()
-        self._parent[cid] = cid
-        self._members[cid] = [cid]
-        joined = self._rekey(cluster, new=True)
-        root = self._find(cid)
-        return TemplateMatch(
-            template_id=root, template=self._group_template(root), created=not joined
-        )
-
     def _insert_path(self, tokens: tuple[str, ...]) -> tuple[tuple[str, ...], _Node]:
         node = self._root.get(len(tokens))
         if node is None:
             node = self._root[len(tokens)] = _Node()
+            self._epoch += 1
         path: list[str] = []
         limit = self.config.max_children
         for token in tokens[: self._prefix_len]:
@@ -420,36 +559,155 @@ class TemplateMiner:
             child = children.get(key)
             if child is None:
                 child = children[key] = _Node()
+                self._epoch += 1
             path.append(key)
             node = child
         return tuple(path), node
 
-    def _rekey(self, cluster: _Cluster, *, new: bool = False) -> bool:
-        """Refresh the collapsed key of ``cluster``; merge with a same-key group. True if merged."""
-        key = _collapse(cluster.tokens)
-        if not new:
-            if key == cluster.key:
-                return False
-            old = self._by_key.get(cluster.key)
+    # -- internals: clusters and their templates ------------------------------------------
+
+    def _create(self, tokens: tuple[str, ...]) -> tuple[int, bool]:
+        path, leaf = self._insert_path(tokens)
+        cluster = _Cluster(len(self._clusters), list(tokens), path, leaf)
+        self._clusters.append(cluster)
+        leaf.clusters.append(cluster)
+        leaf.version += 1
+        group = self._new_group(cluster, {})
+        cluster.groups[()] = group.gid
+        self._rekey(group)
+        return group.gid, True
+
+    def _new_group(self, cluster: _Cluster, values: dict[int, str]) -> _Group:
+        group = _Group(len(self._groups), cluster, values)
+        self._groups.append(group)
+        self._parent.append(group.gid)
+        self._members[group.gid] = [group.gid]
+        cluster.members.append(group)
+        return group
+
+    def _absorb(self, cluster: _Cluster, tokens: tuple[str, ...]) -> tuple[int, bool]:
+        """Generalise ``cluster`` to cover ``tokens``; return its group id and if it is new."""
+        template = cluster.tokens
+        limit = self.config.split_max_values
+        changed = False
+        activated: list[tuple[int, str]] = []
+        for i, (t, m) in enumerate(zip(template, tokens, strict=True)):
+            if t != m and t != WILDCARD:
+                general = _generalise(t, m)
+                template[i] = general
+                changed = True
+                if general == WILDCARD and limit >= 2 and _plain(t) and _plain(m):
+                    # One word replaced another: maybe two events, maybe a variable. Keep
+                    # them apart until the position shows more than ``limit`` words.
+                    cluster.active[i] = [t]
+                    activated.append((i, t))
+        for i, old in activated:
+            for group in cluster.members:
+                group.values[i] = old
+        closing: list[int] = []
+        for p, values in cluster.active.items():
+            value = tokens[p]
+            if value in values:
+                continue
+            if len(values) < limit and _plain(value):
+                values.append(value)
+                changed = True
+            else:
+                closing.append(p)
+        for p in closing:
+            del cluster.active[p]
+            for group in cluster.members:
+                group.values.pop(p, None)
+        if closing or activated:
+            self._reindex(cluster, merge=True)
+        key = tuple(tokens[p] for p in cluster.positions)
+        gid = cluster.groups.get(key)
+        created = gid is None
+        if gid is None:
+            group = self._new_group(cluster, {p: tokens[p] for p in cluster.positions})
+            gid = cluster.groups[key] = group.gid
+            changed = True
+        if changed or closing or activated:
+            cluster.leaf.version += 1
+            self._matches.clear()
+            self._texts.clear()
+            for group in list(cluster.members):
+                self._rekey(group)
+        return gid, created
+
+    def _resolve(self, cluster: _Cluster, tokens: tuple[str, ...]) -> int | None:
+        """The group ``tokens`` would land in, without changing anything (None: a new one)."""
+        limit = self.config.split_max_values
+        for t, m in zip(cluster.tokens, tokens, strict=True):
+            if (
+                t != m
+                and t != WILDCARD
+                and limit >= 2
+                and _plain(t)
+                and _plain(m)
+                and _generalise(t, m) == WILDCARD
+            ):
+                return None
+        keep: list[int] = []
+        for p in cluster.positions:
+            values = cluster.active[p]
+            value = tokens[p]
+            if value in values:
+                keep.append(p)
+            elif len(values) < limit and _plain(value):
+                return None
+        if len(keep) == len(cluster.positions):
+            return cluster.groups.get(tuple(tokens[p] for p in keep))
+        roots = [
+            self._find(g.gid)
+            for g in cluster.members
+            if all(g.values.get(p) == tokens[p] for p in keep)
+        ]
+        return min(roots) if roots else None
+
+    def _reindex(self, cluster: _Cluster, *, merge: bool) -> None:
+        """Rebuild ``cluster.groups`` after its split positions changed; merge equal keys."""
+        cluster.positions = tuple(sorted(cluster.active))
+        index: dict[tuple[str, ...], int] = {}
+        for group in cluster.members:
+            key = tuple(group.values[p] for p in cluster.positions)
+            other = index.get(key)
+            if other is None:
+                index[key] = group.gid
+            elif merge:
+                self._union(other, group.gid)
+        cluster.groups = index
+
+    def _rekey(self, group: _Group) -> None:
+        """Refresh the merge key of ``group`` and join every group that shares it."""
+        key = _merge_key(self._group_tokens(group))
+        if key == group.key:
+            return
+        if group.key:
+            old = self._by_key.get(group.key)
             if old is not None:
-                old.remove(cluster.cid)
+                old.remove(group.gid)
                 if not old:
-                    del self._by_key[cluster.key]
-        cluster.key = key
+                    del self._by_key[group.key]
+        group.key = key
         same = self._by_key.setdefault(key, [])
-        merged = False
         if self.config.merge_variable_runs:
             for other in same:
-                merged = self._union(other, cluster.cid) or merged
-        same.append(cluster.cid)
-        return merged
+                self._union(other, group.gid)
+        same.append(group.gid)
 
-    def _find(self, cid: int) -> int:
+    def _group_tokens(self, group: _Group) -> list[str]:
+        tokens = list(group.cluster.tokens)
+        for p, value in group.values.items():
+            tokens[p] = value
+        return tokens
+
+    def _find(self, gid: int) -> int:
         parent = self._parent
-        while parent[cid] != cid:
-            parent[cid] = parent[parent[cid]]
-            cid = parent[cid]
-        return cid
+        while parent[gid] != gid:
+            parent[gid] = parent[parent[gid]]
+            gid = parent[gid]
+        return gid
 
     def _union(self, a: int, b: int) -> bool:
         ra, rb = self._find(a), self._find(b)
@@ -458,28 +716,42 @@ class TemplateMiner:
         keep, drop = min(ra, rb), max(ra, rb)
         self._parent[drop] = keep
         self._members[keep].extend(self._members.pop(drop))
+        self._matches.clear()
+        self._texts.clear()
         return True
 
+    def _match_for(self, gid: int) -> TemplateMatch:
+        found = self._matches.get(gid)
+        if found is None:
+            root = self._find(gid)
+            found = self._matches[gid] = TemplateMatch(
+                template_id=root, template=self._group_template(root), created=False
+            )
+        return found
+
     def _group_template(self, root: int) -> str:
+        text = self._texts.get(root)
+        if text is not None:
+            return text
         members = self._members[root]
-        if len(members) == 1:
-            cluster = self._clusters[root]
-            return cluster.key if self.config.merge_variable_runs else " ".join(cluster.tokens)
         # Members may have generalised differently since they merged: show the most general.
         best = min(
-            (self._clusters[m] for m in members),
-            key=lambda c: (sum(1 for t in c.tokens if t != WILDCARD), c.cid),
+            (self._group_tokens(self._groups[m]) for m in members),
+            key=lambda tokens: sum(1 for t in tokens if t != WILDCARD),
         )
-        return best.key
+        text = _collapse(best) if self.config.merge_variable_runs else " ".join(best)
+        self._texts[root] = text
+        return text
 
-    def _restore(self, raw: Mapping[str, Any], *, expected_id: int) -> None:
-        cid = int(raw["id"])
-        if cid != expected_id:
-            raise ValueError(f"cluster ids must be 0..n-1 in order, got {cid} at {expected_id}")
+    # -- internals: state -----------------------------------------------------------------
+
+    def _restore_cluster(self, raw: Mapping[str, Any]) -> None:
         tokens = [str(t) for t in raw["template"]]
         path = tuple(str(p) for p in raw["path"])
         if len(path) != min(self._prefix_len, len(tokens)):
-            raise ValueError(f"cluster {cid}: path length does not match the tree depth")
+            raise ValueError(
+                f"cluster {len(self._clusters)}: path length does not match the tree depth"
+            )
         node = self._root.get(len(tokens))
         if node is None:
             node = self._root[len(tokens)] = _Node()
@@ -488,21 +760,32 @@ class TemplateMiner:
             if child is None:
                 child = node.children[key] = _Node()
             node = child
-        cluster = _Cluster(cid, tokens, path)
+        cluster = _Cluster(len(self._clusters), tokens, path, node)
         cluster.size = int(raw["size"])
+        for position, values in raw["split"]:
+            p = int(position)
+            if not 0 <= p < len(tokens) or tokens[p] != WILDCARD:
+                raise ValueError(f"cluster {cluster.cid}: split position {p} is not a variable")
+            cluster.active[p] = [str(v) for v in values]
         self._clusters.append(cluster)
         node.clusters.append(cluster)
-        group = int(raw["group"])
-        if not 0 <= group <= cid:
-            raise ValueError(f"cluster {cid}: group {group} must be an earlier cluster")
-        self._parent[cid] = cid
-        self._members[cid] = [cid]
-        self._by_key.setdefault(cluster.key, []).append(cid)
-        if group != cid:
-            self._union(group, cid)
 
-
-_MISSING: Any = object()
+    def _restore_group(self, raw: Mapping[str, Any], *, expected_id: int) -> None:
+        gid = int(raw["id"])
+        if gid != expected_id:
+            raise ValueError(f"template ids must be 0..n-1 in order, got {gid} at {expected_id}")
+        cluster = self._clusters[int(raw["cluster"])]
+        values = {int(p): str(v) for p, v in raw["values"]}
+        if set(values) != set(cluster.active):
+            raise ValueError(f"template {gid}: values do not match its cluster's split positions")
+        group = self._new_group(cluster, values)
+        root = int(raw["group"])
+        if not 0 <= root <= gid:
+            raise ValueError(f"template {gid}: group {root} must be an earlier template")
+        group.key = _merge_key(self._group_tokens(group))
+        self._by_key.setdefault(group.key, []).append(gid)
+        if root != gid:
+            self._union(root, gid)
 
 
 def _config_from(raw: Any) -> MinerConfig:

@@ -1,0 +1,476 @@
+"""Typed contracts of the agent roles: what each role receives and what it must answer.
+
+Every role of the seed is a pair of pydantic models (input, output). The same pair is used
+whoever fulfils the role — the deterministic reasoner, an LLM behind litellm, or an agent pod
+reached over HTTP — so topologies, the validation agent and the benchmarks never care which
+backend answered. Output models are also the JSON schema an LLM is asked to follow, so they
+carry field descriptions and stay flat enough for a small model.
+
+Claims are the unit of grounding: a :class:`Claim` is one sentence plus the evidence ids it
+rests on. Ids come from the incident (``L#`` lines, ``T#`` templates, ``E#`` entities,
+``D#`` detector scores), from retrieval (``K#`` knowledge hits) and from tool observations
+(``O#``). Citations are plain strings on purpose: an invented id must reach the grounding
+checker to be counted as a hallucination, not be rejected by the schema and silently repaired.
+
+Remediation steps name actions from the closed vocabulary of the executor issue
+(:data:`ActionName`); a log line can never widen it.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from logswarm.incidents import EntityKind, Incident, IncidentSeverity
+
+__all__ = [
+    "ACTION_TARGET_KINDS",
+    "ROLE_CONTRACTS",
+    "ActionName",
+    "Claim",
+    "Confidence",
+    "ExecutorInput",
+    "ExecutorOutput",
+    "GroundingReport",
+    "Hallucination",
+    "IntentCategory",
+    "IntentInput",
+    "IntentOutput",
+    "KnowledgeHit",
+    "MemoryEntry",
+    "MemoryInput",
+    "MemoryOutput",
+    "MetricObservation",
+    "Observation",
+    "Outcome",
+    "PlanStep",
+    "PlannerInput",
+    "PlannerOutput",
+    "RCAInput",
+    "RCAOutput",
+    "Recommendation",
+    "RecommenderInput",
+    "RecommenderOutput",
+    "RetrievalInput",
+    "RetrievalOutput",
+    "ReviewerInput",
+    "ReviewerOutput",
+    "Risk",
+    "Role",
+    "RootCause",
+    "Subtask",
+    "ToolCallRecord",
+    "ValidationInput",
+    "ValidationOutput",
+    "VerificationCheck",
+    "contract_for",
+]
+
+
+class Role(enum.StrEnum):
+    """Every agent role of the seed. Roles without a contract yet are listed so that
+    configuration (AgentPool) and graphs can already name them."""
+
+    PLANNER = "planner"
+    EXECUTOR = "executor"
+    REVIEWER = "reviewer"
+    RETRIEVAL = "retrieval"
+    ROOT_CAUSE_ANALYSIS = "root_cause_analysis"
+    INTENT_CLASSIFIER = "intent_classifier"
+    VALIDATION = "validation"
+    REMEDIATION_RECOMMENDER = "remediation_recommender"
+    CONTEXT_MEMORY_MANAGER = "context_memory_manager"
+    # Later topologies (seed Models 4-6): contracts come with those topologies.
+    COORDINATOR = "coordinator"
+    SECURITY_SPECIALIST = "security_specialist"
+    PERFORMANCE_SPECIALIST = "performance_specialist"
+    NETWORK_SPECIALIST = "network_specialist"
+    DATABASE_SPECIALIST = "database_specialist"
+    DEBATER = "debater"
+    REFEREE = "referee"
+    SAFETY = "safety"
+    FEDERATION_GATEWAY = "federation_gateway"
+    REGIONAL_COORDINATOR = "regional_coordinator"
+    GLOBAL_SYNTHESIZER = "global_synthesizer"
+    LEARNING = "learning"
+
+
+#: The closed action vocabulary of the executor (issue 5). Plan steps may only name these.
+ActionName = Literal[
+    "restart_deployment",
+    "scale_deployment",
+    "rollback_deployment",
+    "delete_pod",
+    "cordon_node",
+    "isolate_pod",
+    "patch_resources",
+    "deactivate_access_key",
+    "revoke_security_group_ingress",
+    "add_nacl_deny",
+    "set_asg_capacity",
+    "stop_instance",
+    "set_lambda_concurrency",
+]
+
+#: Which kind of entity each action acts on; a step's target must be an entity of this kind
+#: present in the incident's evidence.
+ACTION_TARGET_KINDS: dict[str, EntityKind] = {
+    "restart_deployment": EntityKind.DEPLOYMENT,
+    "scale_deployment": EntityKind.DEPLOYMENT,
+    "rollback_deployment": EntityKind.DEPLOYMENT,
+    "patch_resources": EntityKind.DEPLOYMENT,
+    "delete_pod": EntityKind.POD,
+    "isolate_pod": EntityKind.POD,
+    "cordon_node": EntityKind.NODE,
+    "deactivate_access_key": EntityKind.ACCESS_KEY,
+    "revoke_security_group_ingress": EntityKind.SECURITY_GROUP,
+    "add_nacl_deny": EntityKind.IP,
+    "set_asg_capacity": EntityKind.ASG,
+    "stop_instance": EntityKind.INSTANCE,
+    "set_lambda_concurrency": EntityKind.LAMBDA,
+}
+
+Risk = Literal["low", "medium", "high"]
+Outcome = Literal["resolved", "not_resolved", "unverified"]
+Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+ParamValue = str | int | float | bool
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Claim(_Model):
+    """One statement and the evidence ids it rests on."""
+
+    text: str = Field(description="One factual sentence")
+    evidence: list[str] = Field(
+        default_factory=list,
+        description="Ids of the evidence this sentence rests on (L#, T#, E#, D#, K#, O#)",
+    )
+
+
+class Hallucination(_Model):
+    """A claim (or a plan target) that the evidence does not support."""
+
+    text: str
+    reason: Literal["uncited", "unknown_id", "unknown_target"]
+    ids: list[str] = Field(default_factory=list)
+
+
+class GroundingReport(_Model):
+    """The seed's grounding score of one answer: the share of its claims fully grounded."""
+
+    score: Confidence
+    claims_total: int
+    claims_grounded: int
+    citations_total: int
+    citations_valid: int
+    hallucinations: list[Hallucination] = Field(default_factory=list)
+
+
+class ToolCallRecord(_Model):
+    """One tool call an agent made, kept in the trajectory (tool-call accuracy is scored on it)."""
+
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    ok: bool
+    error: str | None = None
+    #: Ids of the observations the call produced (``O#``).
+    observations: list[str] = Field(default_factory=list)
+
+
+class Observation(_Model):
+    """Something a tool returned, citeable as ``O#``."""
+
+    id: Annotated[str, Field(pattern=r"^O\d+$")]
+    tool: str
+    summary: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class KnowledgeHit(_Model):
+    """A past incident or runbook retrieved for the current incident, citeable as ``K#``."""
+
+    id: Annotated[str, Field(pattern=r"^K\d+$")]
+    doc_id: str
+    kind: Literal["runbook", "incident"]
+    title: str
+    score: float
+    excerpt: str
+    category: str | None = None
+    remediation: list[str] = Field(default_factory=list)
+    outcome: str | None = None
+
+
+# --- Intent Classifier -------------------------------------------------------------------------
+
+
+class IntentCategory(enum.StrEnum):
+    SECURITY_THREAT = "security_threat"
+    OPERATIONAL_ISSUE = "operational_issue"
+    PERFORMANCE = "performance"
+    NETWORK = "network"
+    CONFIGURATION_DRIFT = "configuration_drift"
+    UNKNOWN = "unknown"
+
+
+class IntentInput(_Model):
+    incident: Incident
+
+
+class IntentOutput(_Model):
+    category: IntentCategory
+    severity: IncidentSeverity
+    urgency: Literal["immediate", "high", "normal", "low"]
+    affected_services: list[str] = Field(default_factory=list)
+    blast_radius: Literal["single_resource", "service", "multi_service", "account"]
+    key_entities: list[str] = Field(
+        default_factory=list, description="Entity ids (E#) worth investigating first"
+    )
+    routing_tags: list[str] = Field(
+        default_factory=list,
+        description="Specialist domains: security, performance, network, database",
+    )
+    rationale: list[Claim] = Field(default_factory=list)
+
+
+# --- Retrieval ---------------------------------------------------------------------------------
+
+
+class RetrievalInput(_Model):
+    incident: Incident
+    intent: IntentOutput | None = None
+    k: int = Field(default=3, ge=1, le=20)
+    #: How many times validation already asked for more evidence; each round widens the search.
+    round: int = Field(default=0, ge=0)
+    requested: list[str] = Field(
+        default_factory=list, description="What validation asked to look for"
+    )
+
+
+class RetrievalOutput(_Model):
+    documents: list[KnowledgeHit] = Field(default_factory=list)
+    observations: list[Observation] = Field(default_factory=list)
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+
+
+# --- Root Cause Analysis -----------------------------------------------------------------------
+
+
+class RootCause(_Model):
+    """A candidate cause: what failed, in which entity, and why we think so."""
+
+    category: str = Field(description="Cause category from the playbook catalogue, or 'unknown'")
+    entity: str | None = Field(default=None, description="Entity id (E#) of the culprit")
+    entity_value: str | None = Field(default=None, description="The culprit's name")
+    summary: Claim
+    confidence: Confidence
+
+
+class RCAInput(_Model):
+    incident: Incident
+    intent: IntentOutput | None = None
+    retrieval: RetrievalOutput | None = None
+    #: Service -> services it calls. Faults propagate from callee to caller.
+    dependencies: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class RCAOutput(_Model):
+    root_cause: RootCause
+    alternatives: list[RootCause] = Field(default_factory=list, description="Next best causes")
+    causal_chain: list[Claim] = Field(
+        default_factory=list, description="From cause to symptoms, each step cited"
+    )
+
+
+# --- Validation --------------------------------------------------------------------------------
+
+
+class ValidationInput(_Model):
+    incident: Incident
+    rca: RCAOutput
+    retrieval: RetrievalOutput | None = None
+    steps: list[PlanStep] = Field(default_factory=list)
+    min_confidence: Confidence = 0.5
+    min_grounding: Confidence = 0.8
+
+
+class ValidationOutput(_Model):
+    verdict: Literal["accept", "need_more_evidence", "reject"]
+    grounding: GroundingReport
+    issues: list[str] = Field(default_factory=list)
+    requested_evidence: list[str] = Field(default_factory=list)
+    confidence: Confidence
+
+
+# --- Remediation Recommender -------------------------------------------------------------------
+
+
+class Recommendation(_Model):
+    playbook_id: str
+    action: ActionName
+    target: str = Field(description="Entity id (E#) the action applies to")
+    target_value: str
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+    priority: int = Field(ge=1, description="1 runs first")
+    risk: Risk
+    confidence: Confidence
+    depends_on: list[int] = Field(
+        default_factory=list, description="Priorities that must run first"
+    )
+    blast_radius: Literal["single_resource", "service", "multi_service", "account"]
+    rationale: Claim
+
+
+class RecommenderInput(_Model):
+    incident: Incident
+    rca: RCAOutput
+    retrieval: RetrievalOutput | None = None
+
+
+class RecommenderOutput(_Model):
+    recommendations: list[Recommendation] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+
+
+# --- Planner -----------------------------------------------------------------------------------
+
+
+class Subtask(_Model):
+    description: str
+    assignee: Role
+    evidence: list[str] = Field(default_factory=list)
+
+
+class PlannerInput(_Model):
+    incident: Incident
+    retrieval: RetrievalOutput | None = None
+    rca: RCAOutput | None = None
+    recommendations: RecommenderOutput | None = None
+    validation: ValidationOutput | None = None
+
+
+class PlannerOutput(_Model):
+    summary: Claim
+    diagnosis: RootCause
+    playbook_id: str | None = Field(default=None, description="Chosen playbook id, if any")
+    subtasks: list[Subtask] = Field(default_factory=list)
+    escalate: bool = Field(default=False, description="Hand to a person instead of acting")
+
+
+# --- Executor (plan level) ---------------------------------------------------------------------
+
+
+class PlanStep(_Model):
+    """One action of the remediation plan. The executor issue turns it into a real change."""
+
+    order: int = Field(ge=1)
+    action: ActionName
+    target_kind: EntityKind
+    target: str = Field(description="The entity's value (a pod name, an access key id...)")
+    target_evidence: str = Field(description="Entity id (E#) naming the target")
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+    risk: Risk
+    reversible: bool = True
+    dry_run: bool = True
+    verification: str | None = Field(default=None, description="Metric query that shows success")
+    rationale: Claim
+
+
+class ExecutorInput(_Model):
+    incident: Incident
+    plan: PlannerOutput
+    recommendations: RecommenderOutput | None = None
+
+
+class ExecutorOutput(_Model):
+    status: Literal["planned", "nothing_to_do", "escalated"]
+    steps: list[PlanStep] = Field(default_factory=list)
+    notes: list[Claim] = Field(default_factory=list)
+
+
+# --- Reviewer ----------------------------------------------------------------------------------
+
+
+class MetricObservation(_Model):
+    query: str
+    before: float | None = None
+    after: float | None = None
+
+
+class VerificationCheck(_Model):
+    query: str
+    expectation: str
+    ok: bool | None = None
+    evidence: list[str] = Field(default_factory=list)
+
+
+class ReviewerInput(_Model):
+    incident: Incident
+    steps: list[PlanStep] = Field(default_factory=list)
+    metrics: list[MetricObservation] = Field(default_factory=list)
+
+
+class ReviewerOutput(_Model):
+    verdict: Literal["resolved", "not_resolved", "unverified"]
+    rollback: bool
+    checks: list[VerificationCheck] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+
+
+# --- Context Memory Manager --------------------------------------------------------------------
+
+
+class MemoryEntry(_Model):
+    """A resolved incident as remembered for the next one."""
+
+    incident_id: str
+    title: str
+    signature: str = Field(description="Category + target kind + services: same cause, same key")
+    category: str
+    root_cause: str
+    remediation: list[str] = Field(default_factory=list)
+    outcome: Outcome
+    text: str = Field(description="What the index embeds: templates and sample messages")
+    stored_at: str = Field(description="ISO-8601 UTC time of storage")
+
+
+class MemoryInput(_Model):
+    operation: Literal["store", "query", "prune"]
+    entry: MemoryEntry | None = None
+    query: str | None = None
+    k: int = Field(default=3, ge=1, le=20)
+
+
+class MemoryOutput(_Model):
+    stored: list[str] = Field(default_factory=list)
+    pruned: list[str] = Field(default_factory=list)
+    hits: list[KnowledgeHit] = Field(default_factory=list)
+
+
+ValidationInput.model_rebuild()
+
+#: Role -> (input model, output model), for roles whose contract exists.
+ROLE_CONTRACTS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
+    Role.INTENT_CLASSIFIER: (IntentInput, IntentOutput),
+    Role.RETRIEVAL: (RetrievalInput, RetrievalOutput),
+    Role.ROOT_CAUSE_ANALYSIS: (RCAInput, RCAOutput),
+    Role.VALIDATION: (ValidationInput, ValidationOutput),
+    Role.REMEDIATION_RECOMMENDER: (RecommenderInput, RecommenderOutput),
+    Role.PLANNER: (PlannerInput, PlannerOutput),
+    Role.EXECUTOR: (ExecutorInput, ExecutorOutput),
+    Role.REVIEWER: (ReviewerInput, ReviewerOutput),
+    Role.CONTEXT_MEMORY_MANAGER: (MemoryInput, MemoryOutput),
+}
+
+
+def contract_for(role: str) -> tuple[type[BaseModel], type[BaseModel]]:
+    """The (input, output) models of ``role``; ``KeyError`` names roles without a contract."""
+    try:
+        return ROLE_CONTRACTS[role]
+    except KeyError:
+        raise KeyError(f"role {role!r} has no contract yet") from None

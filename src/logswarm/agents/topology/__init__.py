@@ -1,0 +1,48 @@
+"""Coordination topologies as declarative graphs, the engine that runs them, and transports.
+
+See :mod:`.graph` (the data), :mod:`.engine` (the walk and the trajectory), :mod:`.transport`
+(in-process or HTTP), :mod:`.builtin` (seed Models 1-3) and :mod:`.run` (``run_topology``).
+"""
+
+from __future__ import annotations
+
+from logswarm.agents.topology.builtin import BUILDERS, CONDITIONS, TOPOLOGIES, linear, rag, smart
+from logswarm.agents.topology.engine import (
+    Condition,
+    Engine,
+    InputBuilder,
+    RunState,
+    TrajectoryStep,
+    cited_ids,
+)
+from logswarm.agents.topology.graph import Edge, Graph, Node
+from logswarm.agents.topology.transport import (
+    ContractRegistry,
+    HttpTransport,
+    InProcessTransport,
+    RoleTransport,
+    handle_role_request,
+)
+
+__all__ = [
+    "BUILDERS",
+    "CONDITIONS",
+    "TOPOLOGIES",
+    "Condition",
+    "ContractRegistry",
+    "Edge",
+    "Engine",
+    "Graph",
+    "HttpTransport",
+    "InProcessTransport",
+    "InputBuilder",
+    "Node",
+    "RoleTransport",
+    "RunState",
+    "TrajectoryStep",
+    "cited_ids",
+    "handle_role_request",
+    "linear",
+    "rag",
+    "smart",
+]

@@ -1,0 +1,147 @@
+"""DeepLog and LogBERT on tiny data: they learn, catch wrong order, save and load exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.deep
+torch = pytest.importorskip("torch")
+
+from logswarm.detect.deep import (  # noqa: E402
+    DeepLogDetector,
+    LogBERTDetector,
+    ModelFormatError,
+    load_detector,
+    save_detector,
+)
+
+
+def _normal_sessions(n: int = 160, seed: int = 0) -> list[list[int]]:
+    """Two session shapes with a variable-length middle, like HDFS blocks."""
+    rng = np.random.default_rng(seed)
+    out: list[list[int]] = []
+    for _ in range(n):
+        if rng.random() < 0.7:
+            out.append([10, *[11] * int(rng.integers(1, 4)), 12, 13, 14])
+        else:
+            out.append([20, 21, *[22] * int(rng.integers(1, 3)), 23])
+    return out
+
+
+NORMAL_PROBES = [[10, 11, 12, 13, 14], [10, 11, 11, 12, 13, 14], [20, 21, 22, 23]]
+#: Every key is a known one; only the order is wrong (the seed's "valid line, wrong order").
+OUT_OF_ORDER = [10, 11, 13, 12, 14]
+TRUNCATED = [10, 11, 12]
+
+
+def _small(cls: type[Any], **extra: Any) -> Any:
+    common: dict[str, Any] = {
+        "epochs": 40,
+        "batch_size": 4,
+        "learning_rate": 0.01,
+        "random_state": 0,
+        "top_g": 1,
+        "target_fpr": 0.0,
+        "threshold": "calibrated",
+    }
+    if cls is DeepLogDetector:
+        common |= {"embedding_dim": 8, "hidden_size": 16, "num_layers": 1}
+    else:
+        common |= {"d_model": 16, "n_heads": 2, "n_layers": 1, "ff_dim": 32, "dropout": 0.0}
+    return cls(**(common | extra))
+
+
+@pytest.fixture(scope="module")
+def train() -> list[list[int]]:
+    return _normal_sessions()
+
+
+@pytest.fixture(scope="module", params=["lstm", "gru", "logbert"])
+def fitted(request: pytest.FixtureRequest, train: list[list[int]]) -> Any:
+    if request.param == "logbert":
+        return _small(LogBERTDetector).fit(train)
+    return _small(DeepLogDetector, cell=request.param).fit(train)
+
+
+def test_training_converges(fitted: Any) -> None:
+    losses = fitted.loss_history_
+    assert len(losses) == 40
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_out_of_order_and_truncated_sessions_are_flagged_normal_ones_not(fitted: Any) -> None:
+    assert fitted.predict(NORMAL_PROBES).tolist() == [1, 1, 1]
+    assert fitted.predict([OUT_OF_ORDER, TRUNCATED]).tolist() == [-1, -1]
+    normal = fitted.score_samples(NORMAL_PROBES)
+    assert fitted.score_samples([OUT_OF_ORDER]).max() < normal.min()
+    assert (fitted.anomaly_score([OUT_OF_ORDER]) > 1.0).all()
+
+
+def test_an_unseen_key_is_flagged(fitted: Any) -> None:
+    assert fitted.predict([[10, 11, 99, 13, 14]]).tolist() == [-1]
+
+
+def test_save_and_load_give_identical_scores(fitted: Any, tmp_path: Path) -> None:
+    probes = [*NORMAL_PROBES, OUT_OF_ORDER, TRUNCATED]
+    folder = save_detector(fitted, tmp_path / "model")
+    meta = json.loads((folder / "model.json").read_text())
+    assert meta["kind"] == fitted.kind
+    assert meta["params"]["random_state"] == 0
+    loaded = load_detector(folder)
+    assert type(loaded) is type(fitted)
+    np.testing.assert_array_equal(loaded.score_samples(probes), fitted.score_samples(probes))
+    assert loaded.offset_ == fitted.offset_
+    # The weights file holds tensors only: it loads with torch's safe loader.
+    tensors = torch.load(folder / "weights.pt", weights_only=True)
+    assert all(isinstance(v, torch.Tensor) for v in tensors.values())
+
+
+def test_same_random_state_same_model(train: list[list[int]]) -> None:
+    a = _small(DeepLogDetector, epochs=5).fit(train)
+    b = _small(DeepLogDetector, epochs=5).fit(train)
+    c = _small(DeepLogDetector, epochs=5, random_state=1).fit(train)
+    probes = [*NORMAL_PROBES, OUT_OF_ORDER]
+    np.testing.assert_array_equal(a.score_samples(probes), b.score_samples(probes))
+    assert not np.array_equal(a.score_samples(probes), c.score_samples(probes))
+
+
+def test_explain_points_at_the_misplaced_key(train: list[list[int]]) -> None:
+    det = _small(DeepLogDetector).fit(train)
+    surprise = det.explain([OUT_OF_ORDER])[0]
+    assert surprise.position == 2
+    assert surprise.actual == 13
+    assert 12 in surprise.expected
+    assert surprise.margin < 0
+
+
+def test_top_g_threshold_is_the_published_rule(train: list[list[int]]) -> None:
+    det = _small(DeepLogDetector, threshold="top_g", top_g=1).fit(train)
+    assert det.offset_ == 0.0
+    assert det.predict([OUT_OF_ORDER]).tolist() == [-1]
+
+
+def test_estimator_contract(train: list[list[int]]) -> None:
+    from sklearn.base import clone
+
+    det = _small(DeepLogDetector, epochs=2)
+    assert det.get_params()["hidden_size"] == 16
+    assert clone(det).get_params() == det.get_params()
+    assert det.fit(train) is det
+    assert not hasattr(clone(det), "module_")
+    with pytest.raises(ValueError, match="cell"):
+        _small(DeepLogDetector, cell="rnn").fit(train)
+
+
+def test_loading_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelFormatError, match=r"model\.json and weights\.pt"):
+        load_detector(tmp_path / "nowhere")
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "model.json").write_text(json.dumps({"format": "other", "kind": "deeplog"}))
+    (tmp_path / "m" / "weights.pt").write_bytes(b"")
+    with pytest.raises(ModelFormatError, match="format"):
+        load_detector(tmp_path / "m")
