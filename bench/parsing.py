@@ -1,9 +1,9 @@
 """Parsing benchmark: LogSwarm's template miner against drain3 on Loghub-2k, one run.
 
 For each of the 16 systems of ``loghub_2k_corrected`` (the target) and the 14 of
-``loghub2_2k_reannotated`` (the development set, other annotations) both parsers mine the same messages (the
-``Content`` column of the structured CSV, as the standard logparser benchmark does), each
-with ONE configuration for every system:
+``loghub2_2k_reannotated`` (the development set, other annotations) both parsers mine the
+same messages (the ``Content`` column of the structured CSV, as the standard logparser
+benchmark does), each with ONE configuration for every system:
 
 - LogSwarm: ``MinerConfig()`` defaults;
 - drain3 0.9.11: ``TemplateMinerConfig()`` defaults plus the masking list of drain3's own
@@ -11,8 +11,7 @@ with ONE configuration for every system:
 
 It reports grouping accuracy (GA), parsing accuracy (PA) and lines/second (best of
 ``--repeats`` runs, each on a fresh miner, the two parsers interleaved in this process),
-then rewrites the results
-section of ``docs/benchmarks/parsing.md``.
+then rewrites the results section of ``docs/benchmarks/parsing.md``.
 
     nice python bench/parsing.py [--datasets PATH] [--repeats 5] [--no-write]
 

@@ -145,3 +145,42 @@ def test_loading_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "m" / "weights.pt").write_bytes(b"")
     with pytest.raises(ModelFormatError, match="format"):
         load_detector(tmp_path / "m")
+
+
+def test_recalibrated_twin_shares_the_network_and_loosens_the_threshold(fitted: Any) -> None:
+    loose = fitted.recalibrated(0.5)
+    assert loose.module_ is fitted.module_
+    assert loose.offset_ >= fitted.offset_
+    assert fitted.target_fpr == 0.0
+    share_below = float(np.mean(fitted.calibration_scores_ < loose.offset_))
+    assert share_below <= 0.5
+
+
+def test_a_deep_detector_joins_the_consensus_with_its_evidence(
+    fitted: Any, train: list[list[int]]
+) -> None:
+    from logswarm.detect.deep import ConsensusFusion, FusionMember
+
+    other = _small(DeepLogDetector, cell="gru", epochs=20).fit(train)
+    fusion = ConsensusFusion([FusionMember("a", fitted), FusionMember("b", other)], prefit=True)
+    result = fusion.evaluate([NORMAL_PROBES[0], OUT_OF_ORDER])
+    assert result.flagged.tolist() == [False, True]
+    assert result.agreed(1) == ["a", "b"]
+    assert {e.detector for e in result.evidence(1)} == {"a", "b", "consensus"}
+
+
+def test_parameter_value_model_flags_an_unpredictable_value() -> None:
+    from logswarm.detect.deep import ParameterValueDetector
+
+    rng = np.random.default_rng(0)
+    t = np.arange(400)
+    # Two parameters of one log key: a periodic latency and a slowly rising counter.
+    series = np.column_stack([10 + 3 * np.sin(t / 5), t / 40]) + rng.normal(0, 0.1, (400, 2))
+    det = ParameterValueDetector(epochs=30, window=5, target_fpr=0.0, random_state=0)
+    det.fit(series[:300])
+    assert det.loss_history_[-1] < 0.5 * det.loss_history_[0]
+    future = series[300:].copy()
+    future[50, 0] += 8.0  # one request far slower than the rhythm predicts
+    flags = det.predict(future)
+    assert flags[50] == -1
+    assert (flags == -1).mean() < 0.05

@@ -37,10 +37,9 @@ def test_one_class_svm_in_sample_calibration_is_optimistic_and_out_of_fold_fixes
     "make",
     [
         lambda cal: OneClassSVMDetector(calibration=cal),
-        lambda cal: LocalOutlierFactorDetector(calibration=cal),
         lambda cal: PCADetector(n_components=2, calibration=cal),
     ],
-    ids=["ocsvm", "lof", "pca"],
+    ids=["ocsvm", "pca"],
 )
 def test_out_of_fold_threshold_is_no_less_strict_than_in_sample(
     make: Callable[[str], BaseDetector],
@@ -64,6 +63,14 @@ def test_out_of_fold_scores_come_from_models_that_never_saw_the_sample() -> None
         model.fit(X[folds != k])
         np.testing.assert_allclose(oof[folds == k], model.score_samples(X[folds == k]))
     assert not hasattr(det, "offset_")  # the detector passed in is left unfitted
+
+
+def test_pca_folds_keep_the_number_of_components_the_full_fit_chose() -> None:
+    X = np.random.default_rng(5).normal(size=(200, 3)) * np.array([10.0, 5.0, 0.1])
+    det = PCADetector(n_components=0.9).fit(X)
+    k = det.components_.shape[0]
+    assert det._fold_estimator().get_params()["n_components"] == k
+    assert PCADetector(n_components=0.9).get_params()["n_components"] == 0.9
 
 
 def test_too_few_samples_fall_back_to_in_sample_scores() -> None:

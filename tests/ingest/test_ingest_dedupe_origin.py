@@ -48,3 +48,37 @@ def test_a_cloudtrail_event_id_repeated_in_one_file_is_dropped(tmp_path: Path) -
     n, stats = _read(f)
     assert n == 1
     assert stats.duplicates_dropped == 1
+
+
+def test_kubernetes_events_keep_their_time_reason_and_object(tmp_path: Path) -> None:
+    from logswarm.features import extract_entities
+    from logswarm.incidents import EntityKind
+
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "name": "web-1.1",
+            "namespace": "shop",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+        },
+        "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "web-7d9f8b6c4-x2k9p"},
+        "reason": "BackOff",
+        "message": "Back-off restarting failed container web",
+        "type": "Warning",
+        "lastTimestamp": "2026-01-01T00:05:00Z",
+    }
+    f = tmp_path / "events.jsonl"
+    f.write_text(json.dumps(event) + "\n", encoding="utf-8")
+    [record] = list(read_logs([f], dead_letters=InMemoryDeadLetters()))
+    assert record.timestamp is not None
+    assert record.timestamp.isoformat() == "2026-01-01T00:05:00+00:00"
+    assert (
+        record.message
+        == "BackOff Pod/web-7d9f8b6c4-x2k9p: Back-off restarting failed container web"
+    )
+    assert record.severity.name == "WARNING"
+    assert record.service == "kubernetes-events"
+    found = extract_entities(record)
+    assert (EntityKind.POD, "web-7d9f8b6c4-x2k9p") in found
+    assert (EntityKind.NAMESPACE, "shop") in found

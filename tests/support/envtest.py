@@ -490,6 +490,7 @@ class EnvTest:
     server: str
     """``https://127.0.0.1:PORT``."""
     kubeconfig: Path
+    """Cluster-admin; every credential embedded, so the file can be copied or read anywhere."""
     workdir: Path
     """Holds the certificates, logs and etcd's data; deleted when the cluster stops."""
     pki: _Pki
@@ -553,7 +554,7 @@ class EnvTest:
         """Run the cached helm 4 with this cluster as its target (``helm template`` needs none)."""
         return self._run(find_tool("helm"), args, input=input, check=check, timeout=timeout)
 
-    def kubeconfig_for(self, user: str, groups: Sequence[str] = ()) -> Path:
+    def kubeconfig_for(self, user: str, *, groups: Sequence[str] = ()) -> Path:
         """A kubeconfig that authenticates as ``user`` (in ``groups``) by a client certificate.
 
         RBAC then applies for real, unlike impersonation, which kopf and the Python client do not
@@ -587,7 +588,7 @@ class EnvTest:
         path.chmod(0o600)
         return path
 
-    def request(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    def request(self, method: str, path: str, *, body: Mapping[str, Any] | None = None) -> Any:
         """A raw JSON call as cluster-admin: quicker than a kubectl process for test set-up."""
         return _call(_admin_tls(self.pki), method, self.server + path, body)
 
@@ -791,7 +792,7 @@ def envtest_namespace(envtest: EnvTest) -> str:
     Terminating forever, and the whole store is thrown away at the end of the session.
     """
     name = f"t-{uuid.uuid4().hex[:12]}"
-    envtest.request("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
+    envtest.request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
     return name
 
 

@@ -98,8 +98,9 @@ def out_of_fold_scores(detector: BaseDetector, X: Any, *, n_folds: int) -> Float
 
     Folds are strided (sample ``i`` goes to fold ``i % n_folds``), so the result is
     deterministic and each fold spans the whole training period. ``X`` must already be
-    validated (``detector._validate``); the copies are unfitted clones of ``detector``, and
-    ``detector`` itself is left untouched. With fewer than two samples per fold the folds
+    validated (``detector._validate``); the copies come from ``detector._fold_estimator()``
+    (unfitted clones, with any size the fitted detector chose pinned) and ``detector`` itself
+    is left untouched. With fewer than two samples per fold the folds
     would be too thin to mean anything, so the in-sample scores of one fit are returned.
     """
     if n_folds < 2:
@@ -112,7 +113,7 @@ def out_of_fold_scores(detector: BaseDetector, X: Any, *, n_folds: int) -> Float
     for k in range(n_folds):
         held = np.flatnonzero(fold == k)
         kept = np.flatnonzero(fold != k)
-        copy = clone(detector)
+        copy = detector._fold_estimator()
         copy._fit(X[kept])
         out[held] = np.asarray(copy._score(X[held]), dtype=np.float64)
     return out
@@ -146,6 +147,15 @@ class BaseDetector(OutlierMixin, BaseEstimator):  # type: ignore[misc]
     def _score(self, X: Any) -> npt.NDArray[np.float64]:
         """Scores of validated ``X`` (higher is more normal)."""
 
+    def _fold_estimator(self) -> BaseDetector:
+        """An unfitted copy for one fold of out-of-fold calibration (called after ``_fit``).
+
+        Override to pin what the full fit chose from the data (PCA's number of components),
+        so the folds score the same model family the threshold will be applied to.
+        """
+        copy: BaseDetector = clone(self)
+        return copy
+
     def _validate(self, X: Any, *, reset: bool) -> Any:
         """Validate ``X`` (dense float by default); ``reset`` is True during ``fit``."""
         return validate_data(self, X, reset=reset, dtype=np.float64)
@@ -161,8 +171,8 @@ class BaseDetector(OutlierMixin, BaseEstimator):  # type: ignore[misc]
         Xv = self._validate(X, reset=True)
         if mode == "out_of_fold":
             folds = int(getattr(self, "calibration_folds", 5))
-            train_scores = out_of_fold_scores(self, Xv, n_folds=folds)
             self._fit(Xv)
+            train_scores = out_of_fold_scores(self, Xv, n_folds=folds)
         else:
             train_scores = np.asarray(self._fit(Xv), dtype=np.float64)
         self._calibrate(train_scores)

@@ -168,6 +168,9 @@ def _from_fields(fields: Mapping[str, Any]) -> Iterator[Found]:
                 app = labels.get("app") or labels.get("app.kubernetes.io/name")
                 if isinstance(app, str) and app:
                     yield (EntityKind.DEPLOYMENT, app)
+    involved = fields.get("involvedObject")
+    if isinstance(involved, Mapping) and fields.get("kind") == "Event":
+        yield from _from_involved_object(involved)
     identity = fields.get("userIdentity")
     if isinstance(identity, Mapping):
         yield from _from_user_identity(identity)
@@ -182,6 +185,26 @@ def _from_fields(fields: Mapping[str, Any]) -> Iterator[Found]:
                 arn = res.get("ARN")
                 if isinstance(arn, str):
                     yield from _from_arn(arn)
+
+
+_INVOLVED_KIND: dict[str, EntityKind] = {
+    "Pod": EntityKind.POD,
+    "Node": EntityKind.NODE,
+    "Deployment": EntityKind.DEPLOYMENT,
+    "StatefulSet": EntityKind.STATEFULSET,
+    "Service": EntityKind.SERVICE,
+}
+
+
+def _from_involved_object(involved: Mapping[str, Any]) -> Iterator[Found]:
+    """The object a Kubernetes Event is about, and its namespace."""
+    name = involved.get("name")
+    kind = _INVOLVED_KIND.get(str(involved.get("kind")))
+    if kind is not None and isinstance(name, str) and name:
+        yield (kind, name)
+    namespace = involved.get("namespace")
+    if isinstance(namespace, str) and namespace:
+        yield (EntityKind.NAMESPACE, namespace)
 
 
 def _from_user_identity(identity: Mapping[str, Any]) -> Iterator[Found]:

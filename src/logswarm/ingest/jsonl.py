@@ -26,6 +26,7 @@ from typing import Any, Final
 from logswarm.ingest._context import TRAIL_EVENT_IDS, ReadContext
 from logswarm.ingest._jsondoc import iter_documents
 from logswarm.ingest.cloudtrail import cloudtrail_record, is_cloudtrail_event, unwrap_labelled
+from logswarm.ingest.kube_events import is_kube_event, kube_event_record
 from logswarm.ingest.normalise import (
     ACCOUNT_KEYS,
     HOST_KEYS,
@@ -217,6 +218,9 @@ class _Emitter:
                 value, origin=ctx.origin, line=line, index=self.index, wrapper=wrapper
             )
             return
+        if is_kube_event(value):
+            yield kube_event_record(value, origin=ctx.origin, line=line)
+            return
         yield fields_record(value, raw, source=SourceKind.JSONL, origin=ctx.origin, line=line)
 
 
@@ -241,6 +245,7 @@ def _read_lines(source: Source, ctx: ReadContext) -> Iterator[LogRecord]:
             and "eventSource" not in value
             and "Records" not in value
             and "event" not in value
+            and "involvedObject" not in value
         ):
             emitter.index += 1
             yield fields_record(value, text, source=jsonl, origin=origin, line=lineno)
@@ -252,7 +257,10 @@ def _read_documents(source: Source, ctx: ReadContext) -> Iterator[LogRecord]:
     emitter = _Emitter(ctx)
     for line, value in iter_documents(source.chunks(ctx), ctx):
         shaped = isinstance(value, dict) and (
-            "eventSource" in value or "Records" in value or "event" in value
+            "eventSource" in value
+            or "Records" in value
+            or "event" in value
+            or "involvedObject" in value
         )
         raw = "" if shaped else json.dumps(value, ensure_ascii=False)
         yield from emitter.emit(value, raw, line)

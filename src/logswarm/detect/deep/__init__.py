@@ -16,6 +16,7 @@ from logswarm.detect.deep.fusion import ConsensusFusion, FusionMember, FusionRes
 if TYPE_CHECKING:
     from logswarm.detect.deep.deeplog import DeepLogDetector, KeySurprise
     from logswarm.detect.deep.logbert import LogBERTDetector
+    from logswarm.detect.deep.params import ParameterValueDetector
     from logswarm.detect.deep.persistence import ModelFormatError, load_detector, save_detector
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "KeySurprise",
     "LogBERTDetector",
     "ModelFormatError",
+    "ParameterValueDetector",
     "load_detector",
     "save_detector",
 ]
@@ -41,6 +43,7 @@ _LAZY = {
     "KeySurprise": "logswarm.detect.deep.deeplog",
     "LogBERTDetector": "logswarm.detect.deep.logbert",
     "ModelFormatError": "logswarm.detect.deep.persistence",
+    "ParameterValueDetector": "logswarm.detect.deep.params",
     "load_detector": "logswarm.detect.deep.persistence",
     "save_detector": "logswarm.detect.deep.persistence",
 }

@@ -9,8 +9,9 @@ training normals aside (chosen by ``random_state``), trains on the rest and cali
 
 from __future__ import annotations
 
+import copy
 from abc import abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +54,8 @@ class TorchSequenceDetector(BaseDetector):
     module_: nn.Module
     #: Learned: mean training loss of each epoch (convergence is visible, and tested).
     loss_history_: list[float]
+    #: Learned: scores of the held-out training normals the threshold was calibrated on.
+    calibration_scores_: FloatArray
 
     # --- subclass hooks --------------------------------------------------------------------
 
@@ -96,12 +99,26 @@ class TorchSequenceDetector(BaseDetector):
         return self
 
     def _calibrate(self, train_scores: FloatArray) -> None:
+        self.calibration_scores_ = np.asarray(train_scores, dtype=np.float64)
         super()._calibrate(train_scores)
         if self.threshold == "top_g":
             # The published rule: flag when some key falls outside the top g predictions.
             median = self.offset_ + self.score_scale_
             self.offset_ = 0.0
             self.score_scale_ = max(median, 1e-12)
+
+    def recalibrated(self, target_fpr: float) -> Self:
+        """A copy sharing the trained network, with its threshold set at another ``target_fpr``.
+
+        For a member of a conjunctive consensus: when several detectors must agree, each one's
+        false positives are filtered by the others, so each can afford a looser threshold.
+        Costs no training: the held-out calibration scores are kept.
+        """
+        twin = copy.copy(self)
+        twin.target_fpr = target_fpr
+        twin.threshold = "calibrated"
+        twin._calibrate(self.calibration_scores_)
+        return twin
 
     def _fit(self, X: Any) -> FloatArray:
         sessions = rows_to_lists(X)
@@ -135,6 +152,7 @@ class TorchSequenceDetector(BaseDetector):
             "score_scale_": self.score_scale_,
             "n_features_in_": self.n_features_in_,
             "loss_history_": list(self.loss_history_),
+            "calibration_scores_": [float(v) for v in self.calibration_scores_],
             "vocabulary": list(self.vocabulary_.keys),
         }
         module_state = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
@@ -146,6 +164,7 @@ class TorchSequenceDetector(BaseDetector):
         self.score_scale_ = float(meta["score_scale_"])
         self.n_features_in_ = int(meta["n_features_in_"])
         self.loss_history_ = [float(v) for v in meta["loss_history_"]]
+        self.calibration_scores_ = np.asarray(meta["calibration_scores_"], dtype=np.float64)
         module = self._build_module(self.vocabulary_.size)
         prefix = "module."
         module.load_state_dict(

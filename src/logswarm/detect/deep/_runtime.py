@@ -69,7 +69,7 @@ def distinct_with_counts(sequences: Sequence[Sequence[int]]) -> tuple[list[list[
 def session_weights(counts: Sequence[int], rule: str) -> torch.Tensor:
     """Training weight of each distinct session from how often it occurred.
 
-    ``"count"`` (default) reproduces the data's distribution; ``"sqrt"`` and ``"distinct"`` give
+    ``"count"`` reproduces the data's distribution; ``"sqrt"`` and ``"distinct"`` give
     rare normal sessions more say, so that the model learns them well enough not to flag them.
     """
     c = torch.as_tensor(list(counts), dtype=torch.float32)
