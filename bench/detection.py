@@ -94,8 +94,16 @@ def detectors() -> list[tuple[str, Factory, str]]:
             lambda: PCADetector(target_fpr=TARGET_FPR, calibration="in_sample"),
             "tfidf",
         ),
-        ("PCA, tf-idf (out-of-fold calibration)", lambda: PCADetector(target_fpr=TARGET_FPR), "tfidf"),
-        ("PCA, counts (out-of-fold calibration)", lambda: PCADetector(target_fpr=TARGET_FPR), "counts"),
+        (
+            "PCA, tf-idf (out-of-fold calibration)",
+            lambda: PCADetector(target_fpr=TARGET_FPR),
+            "tfidf",
+        ),
+        (
+            "PCA, counts (out-of-fold calibration)",
+            lambda: PCADetector(target_fpr=TARGET_FPR),
+            "counts",
+        ),
         ("Invariants Mining", lambda: InvariantsMiner(target_fpr=TARGET_FPR), "counts"),
         ("Unseen-vector baseline", UnseenVectorDetector, "counts"),
         (
@@ -157,8 +165,17 @@ def run_sessions(name: str, train: SessionSet, test: SessionSet) -> list[Row]:
         scores.append(-det.score_samples(Xte))
         m = detection_metrics(y, pred)
         rows.append(
-            Row(name, det_name, m.precision, m.recall, m.f1, m.false_positive_rate, m.fp,
-                fit_s=t1 - t0, score_s=t2 - t1)
+            Row(
+                name,
+                det_name,
+                m.precision,
+                m.recall,
+                m.f1,
+                m.false_positive_rate,
+                m.fp,
+                fit_s=t1 - t0,
+                score_s=t2 - t1,
+            )
         )
     headline = next(r for r in rows if r.detector == HEADLINE)
     assert headline.recall is not None
@@ -200,7 +217,9 @@ def run_bgl(root: Path) -> list[Row]:
     for det_name, pred in preds:
         m = detection_metrics(y, pred, unit="line")
         rows.append(
-            Row("BGL_2k (lines)", det_name, m.precision, m.recall, m.f1, m.false_positive_rate, m.fp)
+            Row(
+                "BGL_2k (lines)", det_name, m.precision, m.recall, m.f1, m.false_positive_rate, m.fp
+            )
         )
     return rows
 

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "logswarm"
-IMPORT = re.compile(r"^\s*(?:import|from)\s+(litellm|kubernetes|boto3|botocore|kopf)\b", re.MULTILINE)
+IMPORT = re.compile(
+    r"^\s*(?:import|from)\s+(litellm|kubernetes|boto3|botocore|kopf)\b", re.MULTILINE
+)
 ALLOWED = {
     "litellm": {"agents/llm.py"},
     "kubernetes": {"agents/tools/kube_reader.py"},

@@ -298,7 +298,11 @@ def test_round_trip_keeps_split_groups(tmp_path: Path) -> None:
     miner.save(path)
     loaded = TemplateMiner.load(path)
     assert loaded.templates == miner.templates
-    more = ["Lifecycle event: VM Started (instance)", "Lifecycle event: VM Stopped (instance)", "user u-3 logged in"]
+    more = [
+        "Lifecycle event: VM Started (instance)",
+        "Lifecycle event: VM Stopped (instance)",
+        "user u-3 logged in",
+    ]
     assert [loaded.learn(x) for x in more] == [miner.learn(x) for x in more]
     assert loaded.to_state() == miner.to_state()
 

@@ -16,7 +16,7 @@ from logswarm.agents.contracts import (
     MemoryInput,
     MemoryOutput,
     Outcome,
-    RCAOutput,
+    RootCause,
 )
 from logswarm.agents.retrieval import KnowledgeBase, KnowledgeDoc, incident_text
 from logswarm.incidents import Incident
@@ -24,17 +24,18 @@ from logswarm.incidents import Incident
 __all__ = ["ContextMemoryManager", "memory_entry", "signature_of"]
 
 
-def signature_of(incident: Incident, rca: RCAOutput) -> str:
+def signature_of(incident: Incident, cause: RootCause) -> str:
+    """Same cause category, same kind of culprit, same services: the same problem again."""
     by_id = {e.id: e for e in incident.entities}
-    culprit = by_id.get(rca.root_cause.entity or "")
+    culprit = by_id.get(cause.entity or "")
     kind = culprit.kind.value if culprit else "none"
     services = ",".join(sorted(incident.services)) or "-"
-    return f"{rca.root_cause.category}|{kind}|{services}"
+    return f"{cause.category}|{kind}|{services}"
 
 
 def memory_entry(
     incident: Incident,
-    rca: RCAOutput,
+    cause: RootCause,
     *,
     remediation: list[str],
     outcome: Outcome,
@@ -44,9 +45,9 @@ def memory_entry(
     return MemoryEntry(
         incident_id=incident.id,
         title=incident.title,
-        signature=signature_of(incident, rca),
-        category=rca.root_cause.category,
-        root_cause=rca.root_cause.summary.text,
+        signature=signature_of(incident, cause),
+        category=cause.category,
+        root_cause=cause.summary.text,
         remediation=remediation,
         outcome=outcome,
         text=incident_text(incident),

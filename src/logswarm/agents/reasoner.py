@@ -473,7 +473,6 @@ class DeterministicReasoner:
                         rationale,
                     )
                 )
-        steps = [s for s in steps if s is not None]
         if not steps:
             return ExecutorOutput(
                 status="escalated" if plan.escalate else "nothing_to_do",
@@ -835,7 +834,3 @@ def _step(
         verification=verification,
         rationale=rationale,
     )
-
-
-def _unused(_: Sequence[object]) -> None:  # pragma: no cover - keeps imports honest in lint
-    return None

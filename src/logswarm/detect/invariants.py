@@ -212,7 +212,11 @@ class InvariantsMiner(BaseDetector):
             "offset": self.offset_,
             "score_scale": self.score_scale_,
             "invariants": [
-                {"columns": list(i.columns), "coefficients": list(i.coefficients), "support": i.support}
+                {
+                    "columns": list(i.columns),
+                    "coefficients": list(i.coefficients),
+                    "support": i.support,
+                }
                 for i in self.invariants_
             ],
         }

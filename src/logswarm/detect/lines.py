@@ -50,7 +50,9 @@ class TemplateRarityScorer:
     n_lines_: int
     threshold_: float
 
-    def fit(self, templates: Sequence[Hashable], severities: Sequence[float]) -> TemplateRarityScorer:
+    def fit(
+        self, templates: Sequence[Hashable], severities: Sequence[float]
+    ) -> TemplateRarityScorer:
         """Read the calibration lines in order; set ``threshold_`` at ``flag_rate``."""
         if not 0.0 < self.flag_rate < 1.0:
             raise ValueError(f"flag_rate must be in (0, 1), got {self.flag_rate!r}")
