@@ -72,6 +72,13 @@ def test_incident_analysis_round_trips_through_json() -> None:
 
 
 def test_public_surface() -> None:
-    assert set(agents.__all__) >= {"run_topology", "BackendConfig", "IncidentAnalysis", "Role"}
+    assert set(agents.__all__) == {
+        "ROLE_CONTRACTS", "TOPOLOGY_NAMES", "AgentEnvironment", "AgentError", "BackendConfig",
+        "CallRecord", "ContractError", "DeterministicReasoner", "IncidentAnalysis", "LLMError",
+        "LLMOutputInvalidError", "LLMTimeoutError", "LLMTransportError", "ModelConfig",
+        "RecordStore", "ResourceError", "Role", "TopologyError", "TransportError", "UsageTotals",
+        "build_agent", "check_grounding", "get_topology", "run_topology",
+    }  # fmt: skip
     for name in agents.__all__:
         assert hasattr(agents, name), name
+    assert agents.TOPOLOGY_NAMES == ("linear", "rag", "smart")

@@ -58,7 +58,7 @@ def test_memory_keeps_the_newest_successful_fix_per_signature() -> None:
     memory = ContextMemoryManager(kb)
     reasoner = DeterministicReasoner(AgentEnvironment(knowledge=kb, memory=memory))
     incident = oom_incident()
-    rca = reasoner.rca(RCAInput(incident=incident))
+    rca = reasoner.rca(RCAInput(incident=incident)).root_cause
     t = datetime(2026, 3, 1, tzinfo=UTC)
     old_ok = memory_entry(
         incident.model_copy(update={"id": "old"}),
@@ -92,7 +92,7 @@ def test_memory_keeps_the_newest_successful_fix_per_signature() -> None:
     assert hits[0].outcome == "resolved"
     other = memory_entry(
         credential_incident(),
-        reasoner.rca(RCAInput(incident=credential_incident())),
+        reasoner.rca(RCAInput(incident=credential_incident())).root_cause,
         remediation=[],
         outcome="resolved",
         now=t,
@@ -106,7 +106,7 @@ def test_retrieval_surfaces_remembered_incidents() -> None:
     assert env.memory is not None
     reasoner = DeterministicReasoner(env)
     incident = oom_incident()
-    rca = reasoner.rca(RCAInput(incident=incident))
+    rca = reasoner.rca(RCAInput(incident=incident)).root_cause
     env.memory.store(
         memory_entry(
             incident.model_copy(update={"id": "last-week"}),

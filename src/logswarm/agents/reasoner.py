@@ -21,7 +21,7 @@ the LLM backends.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -612,10 +612,12 @@ def _rank_entities(
             kind_factor = 0.2
         score = (mention + 0.1 * math.log1p(entity.count)) * kind_factor
         candidates.append(_Candidate(entity=entity, score=score, first_seen=first, evidence=cited))
-    # Time order: the earliest abnormal entity gets the largest bonus.
-    timed = sorted((c for c in candidates if c.first_seen), key=lambda c: c.first_seen)  # type: ignore[arg-type, return-value]
-    for rank, c in enumerate(timed):
-        c.score += 1.0 / (1.0 + rank)
+    # Time order: the earliest abnormal entity gets the largest bonus (ties share a rank).
+    firsts = sorted({c.first_seen for c in candidates if c.first_seen is not None})
+    rank_of = {t: rank for rank, t in enumerate(firsts)}
+    for c in candidates:
+        if c.first_seen is not None:
+            c.score += 1.0 / (1.0 + rank_of[c.first_seen])
     if dependencies:
         _apply_dependencies(candidates, incident, dependencies)
     candidates.sort(key=lambda c: (-c.score, c.entity.id))

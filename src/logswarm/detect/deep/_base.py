@@ -139,8 +139,13 @@ class TorchSequenceDetector(BaseDetector):
             return self._score_tokens(self.vocabulary_.encode(calibrate_on))
 
     def _score(self, X: Any) -> FloatArray:
+        tokens = self.vocabulary_.encode(rows_to_lists(X))
+        # Log sessions repeat massively: score each distinct session once.
+        index: dict[tuple[int, ...], int] = {}
+        rows = [index.setdefault(tuple(t), len(index)) for t in tokens]
         with torch_threads(self.num_threads), torch.no_grad():
-            return self._score_tokens(self.vocabulary_.encode(rows_to_lists(X)))
+            distinct_scores = self._score_tokens([list(t) for t in index])
+        return distinct_scores[np.asarray(rows, dtype=np.intp)]
 
     # --- persistence (used by logswarm.detect.deep.persistence) ------------------------------
 
