@@ -173,3 +173,18 @@ def test_reviewer_judges_from_before_and_after_metrics(reasoner: DeterministicRe
     fixed = reasoner.review(ReviewerInput(incident=incident, steps=executed.steps, metrics=better))
     assert fixed.verdict == "resolved"
     assert not fixed.rollback
+
+
+def test_validation_reports_failed_tool_calls_without_blocking(
+    reasoner: DeterministicReasoner,
+) -> None:
+    from logswarm.agents.contracts import RetrievalOutput, ToolCallRecord
+
+    incident = oom_incident()
+    retrieval = RetrievalOutput(
+        tool_calls=[ToolCallRecord(tool="query_metrics", ok=False, error="prometheus: down")]
+    )
+    rca = reasoner.rca(RCAInput(incident=incident, retrieval=retrieval))
+    verdict = reasoner.validate(ValidationInput(incident=incident, rca=rca, retrieval=retrieval))
+    assert verdict.verdict == "accept"
+    assert verdict.issues == ["1 tool calls failed: query_metrics: prometheus: down"]

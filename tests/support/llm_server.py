@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -192,5 +191,4 @@ __all__ = [
     "ServerFaultError",
     "have_llama",
     "llama_server",
-    "shutil",
 ]

@@ -351,6 +351,12 @@ class DeterministicReasoner:
             verdict = "need_more_evidence"
         else:
             verdict = "accept"
+        failed_tools = [c for c in (inp.retrieval.tool_calls if inp.retrieval else []) if not c.ok]
+        if failed_tools:  # reported, not blocking: the claims are checked on what did return
+            issues.append(
+                f"{len(failed_tools)} tool calls failed: "
+                + "; ".join(f"{c.tool}: {c.error}" for c in failed_tools[:3])
+            )
         confidence = cause.confidence * (0.5 + 0.5 * report.score)
         return ValidationOutput(
             verdict=verdict,

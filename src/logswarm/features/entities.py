@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from logswarm.incidents import EntityKind
-from logswarm.records import LogRecord
+from logswarm.records import LogRecord, SourceKind
 
 __all__ = ["extract_entities"]
 
@@ -131,9 +131,16 @@ def extract_entities(record: LogRecord) -> list[Found]:
     if fields:
         for found in _from_fields(fields):
             seen.setdefault(found, None)
-    for found in _message_entities(record.message):
-        seen.setdefault(found, None)
+    if record.source not in _MESSAGE_FROM_FIELDS:
+        for found in _message_entities(record.message):
+            seen.setdefault(found, None)
     return list(seen)
+
+
+#: Sources whose reader writes the message *from* the fields (a flow log's "ACCEPT tcp a -> b",
+#: CloudTrail's "CreateAccessKey by arn... from ip"): every entity in such a message is already
+#: in the fields, so scanning the message again would only cost time.
+_MESSAGE_FROM_FIELDS = frozenset({SourceKind.VPC_FLOW, SourceKind.CLOUDTRAIL})
 
 
 @functools.lru_cache(maxsize=32_768)
@@ -340,7 +347,25 @@ def _from_arn(arn: str) -> Iterator[Found]:
 
 @functools.lru_cache(maxsize=65_536)
 def _normalise_ip(text: str) -> str | None:
+    if _is_plain_ipv4(text):
+        return text  # already canonical; ipaddress would only spend time agreeing
     try:
         return str(ipaddress.ip_address(text.strip("[]")))
     except ValueError:
         return None
+
+
+def _is_plain_ipv4(text: str) -> bool:
+    """A canonical dotted quad (four decimal octets <= 255, no leading zeros)."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return False
+    for part in parts:
+        if (
+            not part.isdigit()
+            or len(part) > 3
+            or (len(part) > 1 and part[0] == "0")
+            or int(part) > 255
+        ):
+            return False
+    return True
