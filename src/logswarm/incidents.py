@@ -103,6 +103,12 @@ class EvidenceLine(_Frozen):
     message: str
     template_id: int | None = None
 
+    @property
+    def location(self) -> str:
+        """``file:line``, or ``file:line#record`` inside a multi-record file."""
+        suffix = f"#{self.record}" if self.record is not None else ""
+        return f"{self.file}:{self.line}{suffix}"
+
 
 class TemplateEvidence(_Frozen):
     """A log template seen in the incident, with how often it occurred there and normally."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tests.agents.fakes import bad_deploy_incident, credential_incident, oom_incident, records_for
-from tests.support.llm_server import llama_server
 
 from logswarm.agents.environment import AgentEnvironment
 from logswarm.agents.reasoner import DeterministicReasoner
 from logswarm.agents.tools import RecordStore, Toolbox
+from tests.agents.fakes import bad_deploy_incident, credential_incident, oom_incident, records_for
+from tests.support.llm_server import llama_server
 
 __all__ = ["llama_server"]
 

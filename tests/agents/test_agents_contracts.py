@@ -6,7 +6,6 @@ import json
 from typing import get_args
 
 import pytest
-from tests.agents.fakes import oom_incident
 
 import logswarm.agents as agents
 from logswarm.agents.contracts import (
@@ -20,6 +19,7 @@ from logswarm.agents.contracts import (
 )
 from logswarm.agents.topology.run import run_topology
 from logswarm.incidents import EntityKind
+from tests.agents.fakes import oom_incident
 
 ISSUE_ROLES = {
     "planner", "executor", "reviewer", "retrieval", "root_cause_analysis",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from tests.agents.fakes import oom_incident
-
 from logswarm.agents.contracts import Claim, PlanStep
 from logswarm.agents.grounding import check_grounding, context_ids, split_plan_by_targets
 from logswarm.incidents import EntityKind
+from tests.agents.fakes import oom_incident
 
 
 def _step(target: str, evidence: str, action: str = "restart_deployment") -> PlanStep:

@@ -12,8 +12,6 @@ import threading
 
 import pytest
 from pydantic import BaseModel, SecretStr
-from tests.agents.fakes import FakeChatClient, oom_incident
-from tests.support.llm_server import ScriptedOpenAIServer, ServerFaultError
 
 from logswarm.agents.contracts import Claim, RCAInput, RCAOutput, Role
 from logswarm.agents.errors import LLMOutputInvalidError, LLMTimeoutError, LLMTransportError
@@ -25,6 +23,8 @@ from logswarm.agents.llm import (
     extract_json,
     import_litellm,
 )
+from tests.agents.fakes import FakeChatClient, oom_incident
+from tests.support.llm_server import ScriptedOpenAIServer, ServerFaultError
 
 
 class Verdict(BaseModel):

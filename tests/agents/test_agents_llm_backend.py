@@ -8,12 +8,12 @@ import re
 
 import pytest
 from pydantic import SecretStr
-from tests.agents.fakes import FakeChatClient, credential_incident, oom_incident
-from tests.support.llm_server import ScriptedOpenAIServer
 
 from logswarm.agents import BackendConfig, ModelConfig, run_topology
 from logswarm.agents.contracts import Role
 from logswarm.agents.llm import ChatRequest
+from tests.agents.fakes import FakeChatClient, credential_incident, oom_incident
+from tests.support.llm_server import ScriptedOpenAIServer
 
 _ROLE = re.compile(r"You are the (.+?) agent")
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from tests.support.prometheus import GAUGE_NAME, RunningPrometheus
 
 from logswarm.agents.tools import MetricQuery, PrometheusMetrics
+from tests.support.prometheus import GAUGE_NAME, RunningPrometheus
 
 pytestmark = pytest.mark.prometheus
 

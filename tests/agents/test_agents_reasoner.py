@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.agents.fakes import bad_deploy_incident, credential_incident, oom_incident
-
 from logswarm.agents.contracts import (
     ExecutorInput,
     IntentCategory,
@@ -20,6 +18,7 @@ from logswarm.agents.environment import AgentEnvironment
 from logswarm.agents.grounding import check_grounding, collect_claims, context_ids
 from logswarm.agents.reasoner import DeterministicReasoner
 from logswarm.incidents import Entity, EntityKind, Incident
+from tests.agents.fakes import bad_deploy_incident, credential_incident, oom_incident
 
 
 def _plan(reasoner: DeterministicReasoner, incident: Incident):  # type: ignore[no-untyped-def]

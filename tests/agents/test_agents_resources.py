@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.agents.fakes import oom_incident
 
 from logswarm.agents.catalogue import load_catalogue, load_runbooks, resources_root
 from logswarm.agents.contracts import (
@@ -23,6 +22,7 @@ from logswarm.agents.environment import AgentEnvironment
 from logswarm.agents.errors import ResourceError
 from logswarm.agents.prompts import PromptLibrary
 from logswarm.agents.reasoner import DeterministicReasoner
+from tests.agents.fakes import oom_incident
 
 
 def test_catalogue_loads_and_every_action_fits_its_target_kind() -> None:

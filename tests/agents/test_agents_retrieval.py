@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.agents.fakes import bad_deploy_incident, credential_incident, oom_incident
 
 from logswarm.agents.catalogue import load_runbooks
 from logswarm.agents.contracts import MemoryInput, RCAInput
@@ -16,6 +15,7 @@ from logswarm.agents.errors import ResourceError
 from logswarm.agents.memory import ContextMemoryManager, memory_entry
 from logswarm.agents.reasoner import DeterministicReasoner
 from logswarm.agents.retrieval import HashingEmbedder, KnowledgeBase, incident_text, rag_hit_rate
+from tests.agents.fakes import bad_deploy_incident, credential_incident, oom_incident
 
 
 def test_hashing_embedder_is_normalised_and_deterministic() -> None:

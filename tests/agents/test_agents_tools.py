@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from tests.agents.fakes import T0, oom_incident, records_for
 
 from logswarm.agents.tools import (
     CloudWatchMetrics,
@@ -22,6 +21,7 @@ from logswarm.agents.tools import (
     ToolResult,
 )
 from logswarm.records import Severity
+from tests.agents.fakes import T0, oom_incident, records_for
 
 STORE = RecordStore(records_for(oom_incident()))
 

@@ -12,13 +12,6 @@ from datetime import timedelta
 import httpx
 import pytest
 from pydantic import BaseModel
-from tests.agents.fakes import (
-    T0,
-    bad_deploy_incident,
-    credential_incident,
-    oom_incident,
-    records_for,
-)
 
 from logswarm.agents import BackendConfig, RecordStore, run_topology
 from logswarm.agents.backends import build_agent
@@ -40,6 +33,13 @@ from logswarm.agents.topology import (
 )
 from logswarm.incidents import Incident
 from logswarm.records import LogRecord, Severity, SourceKind
+from tests.agents.fakes import (
+    T0,
+    bad_deploy_incident,
+    credential_incident,
+    oom_incident,
+    records_for,
+)
 
 EXPECTED = {
     "inc-oom": ("oom", "patch_resources"),

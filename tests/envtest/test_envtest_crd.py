@@ -10,6 +10,7 @@ from typing import Any
 import kubernetes.client
 import pytest
 from kubernetes.client.exceptions import ApiException
+
 from tests.support.envtest import EnvTest
 
 pytestmark = pytest.mark.envtest

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from tests.support.envtest import EnvTest
 
 pytestmark = pytest.mark.envtest

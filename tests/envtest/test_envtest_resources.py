@@ -5,6 +5,7 @@ from __future__ import annotations
 import kubernetes.client
 import pytest
 from kubernetes.client.exceptions import ApiException
+
 from tests.support.envtest import EnvTest
 
 pytestmark = pytest.mark.envtest

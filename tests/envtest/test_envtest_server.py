@@ -7,6 +7,7 @@ import os
 
 import kubernetes.client
 import pytest
+
 from tests.support.envtest import EnvTest, kubernetes_version
 
 pytestmark = pytest.mark.envtest

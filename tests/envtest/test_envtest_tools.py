@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from tests.support.envtest import EnvTest, find_tool
 
 pytestmark = pytest.mark.envtest

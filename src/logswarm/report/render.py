@@ -192,7 +192,7 @@ def render_markdown(report: AnalysisReport) -> str:
             lines += _table(
                 ["Id", "Where", "Time", "Severity", "Message"],
                 [
-                    [s.id, f"{s.file}:{s.line}", _fmt_time(s.timestamp), s.severity, s.message]
+                    [s.id, s.location, _fmt_time(s.timestamp), s.severity, s.message]
                     for s in inc.samples
                 ],
             )

@@ -110,11 +110,11 @@ class LogBERTDetector(TorchSequenceDetector):
         threshold: str = "calibrated",
         target_fpr: float = 0.003,
         calibration_fraction: float = 0.2,
-        epochs: int = 40,
+        epochs: int = 20,
         batch_size: int = 32,
         learning_rate: float = 2e-3,
         max_length: int = 512,
-        session_weighting: str = "count",
+        session_weighting: str = "distinct",
         num_threads: int = 1,
         random_state: int | None = None,
     ) -> None:
