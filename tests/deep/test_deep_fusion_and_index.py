@@ -201,3 +201,36 @@ def test_deep_models_without_torch_name_the_extra(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(importlib.util, "find_spec", fake)
     with pytest.raises(deep.DeepExtraMissingError, match=r"logswarm\[deep\]"):
         _ = deep.DeepLogDetector
+
+
+def test_incidents_that_read_alike_share_a_cluster() -> None:
+    from datetime import UTC, datetime
+
+    from logswarm.embeddings import cluster_incidents
+    from logswarm.incidents import Incident, IncidentSeverity, TemplateEvidence, TimeWindow
+
+    window = TimeWindow(
+        start=datetime(2026, 1, 1, tzinfo=UTC), end=datetime(2026, 1, 1, 1, tzinfo=UTC)
+    )
+
+    def incident(i: int, title: str, template: str) -> Incident:
+        return Incident(
+            id=f"INC-{i}",
+            title=title,
+            severity=IncidentSeverity.HIGH,
+            window=window,
+            anomaly_score=2.0,
+            templates=[TemplateEvidence(id="T1", template_id=1, template=template, count=5)],
+        )
+
+    incidents = [
+        incident(1, "disk full on node", "write failed no space left on device"),
+        incident(2, "disk full on node", "write failed no space left on device again"),
+        incident(3, "access key used from new ip", "ConsoleLogin from unknown address"),
+        incident(4, "access key used from new ip", "ConsoleLogin from unknown address user"),
+    ]
+    labels = cluster_incidents(incidents, encoder=_BagOfWords(), min_similarity=0.6)
+    truth = ["disk", "disk", "iam", "iam"]
+    assert cluster_purity(truth, [labels[i.id] for i in incidents]) == 1.0
+    assert labels["INC-1"] == labels["INC-2"]
+    assert labels["INC-1"] != labels["INC-3"]

@@ -64,13 +64,14 @@ def train() -> list[list[int]]:
 @pytest.fixture(scope="module", params=["lstm", "gru", "logbert"])
 def fitted(request: pytest.FixtureRequest, train: list[list[int]]) -> Any:
     if request.param == "logbert":
-        return _small(LogBERTDetector).fit(train)
+        # Attention needs more steps than recurrence to settle on such tiny data.
+        return _small(LogBERTDetector, epochs=80).fit(train)
     return _small(DeepLogDetector, cell=request.param).fit(train)
 
 
 def test_training_converges(fitted: Any) -> None:
     losses = fitted.loss_history_
-    assert len(losses) == 40
+    assert len(losses) == fitted.epochs
     assert losses[-1] < 0.5 * losses[0]
 
 

@@ -100,24 +100,36 @@ class TemplateEmbedder:
         path = Path(self.model_path) if self.model_path is not None else default_model_path()
         if not (path / "config.json").is_file():
             raise EmbeddingModelMissingError(f"no sentence-transformers model in {path}")
-        if importlib.util.find_spec("sentence_transformers") is None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
             raise EmbeddingModelMissingError(
-                "sentence-transformers is not installed: pip install 'logswarm[deep]'"
-            )
-        from sentence_transformers import SentenceTransformer
+                f"the embedding model needs torch and sentence-transformers ({e}): "
+                "pip install 'logswarm[deep]'"
+            ) from e
 
-        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        from transformers.utils import logging as hf_logging
+
+        # The loader draws a progress bar on stderr; a library should not. Restore the
+        # caller's setting afterwards.
+        was_enabled = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        try:
+            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        finally:
+            if was_enabled:
+                hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
         return self._model
 
     def encode(self, texts: Sequence[str]) -> F32:
         """``(len(texts), 384)`` float32 unit vectors, in input order."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
+            model = self._load()  # first: it explains a missing model or library
             import torch
 
             from logswarm.detect.deep._runtime import torch_threads
 
-            model = self._load()
             with torch_threads(self.num_threads), torch.no_grad():
                 vectors = model.encode(
                     missing,

@@ -83,7 +83,7 @@ class KeySurprise:
     position: int
     #: The key that occurred (None when the session ended).
     actual: int | None
-    #: The keys the model expected, most likely first (None stands for "end of session").
+    #: The keys the model expected, most likely first (None: end of session or a reserved token).
     expected: tuple[int | None, ...]
     #: ``log p(actual) - log p(g-th best)``: negative means outside the top g.
     margin: float
