@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from logswarm.agents.catalogue import load_runbooks
 from logswarm.agents.contracts import MemoryInput, RCAInput
@@ -134,3 +136,29 @@ def test_packaged_runbooks_cover_every_playbook() -> None:
     names = {rb.name for rb in load_runbooks()}
     for playbook in load_catalogue().playbooks:
         assert playbook.runbook in names, playbook.id
+
+
+class WordCountEncoder:
+    """A stand-in for logswarm.embeddings' sentence encoder: same two members."""
+
+    @property
+    def dimension(self) -> int:
+        return 3
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        words = ("memory", "deploy", "key")
+        return np.array([[t.lower().count(w) for w in words] for t in texts], dtype=np.float32)
+
+
+def test_a_sentence_encoder_plugs_in_through_the_adapter() -> None:
+    from logswarm.agents.retrieval import EncoderEmbedder, KnowledgeDoc
+
+    kb = KnowledgeBase(embedder=EncoderEmbedder(WordCountEncoder()))
+    kb.add(
+        [
+            KnowledgeDoc(doc_id="a", kind="runbook", title="memory", text="memory memory"),
+            KnowledgeDoc(doc_id="b", kind="runbook", title="key", text="access key"),
+        ]
+    )
+    assert kb.search("rotate the key", k=1)[0][0].doc_id == "b"
+    assert kb.search("nothing in common", k=2)[0][1] == 0.0

@@ -125,3 +125,28 @@ def test_demo_command_writes_a_bundle(tmp_path: Path) -> None:
     truth = json.loads((tmp_path / "b" / "ground_truth.json").read_text(encoding="utf-8"))
     rows = truth["incidents"] if isinstance(truth, dict) else truth
     assert [r["kind"] for r in rows] == ["oom_killed"]
+
+
+def test_analyze_with_a_topology_attaches_grounded_analyses(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    out = tmp_path / "r.json"
+    assert (
+        main(["analyze", "--demo-dir", str(demo), "--topology", "rag", "--out", str(out), "-q"])
+        == 0
+    )
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["topology"] == "rag"
+    assert len(report["analyses"]) == len(report["incidents"])
+    by_id = {inc["id"]: inc for inc in report["incidents"]}
+    for analysis in report["analyses"]:
+        incident = by_id[analysis["incident_id"]]
+        evidence = {
+            e["id"]
+            for group in ("templates", "samples", "entities", "scores")
+            for e in incident[group]
+        }
+        assert (
+            set(analysis["cited_evidence"]) <= evidence
+        )  # the offline reasoner never invents evidence
+        targets = {e["value"] for e in incident["entities"]}
+        assert all(step["target"] in targets for step in analysis["plan"])

@@ -31,6 +31,7 @@ __all__ = [
     "ActionName",
     "Claim",
     "Confidence",
+    "EvidenceId",
     "ExecutorInput",
     "ExecutorOutput",
     "GroundingReport",
@@ -142,13 +143,21 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: The shape of a citation. Only the shape: an id that does not exist in the context still
+#: validates here and is caught (and counted) by the grounding checker. The pattern and the
+#: length bounds below also reach a local model's grammar, which keeps small models from
+#: pasting whole log lines where an id belongs.
+EvidenceId = Annotated[str, Field(pattern=r"^[LTEDKO][0-9]+$")]
+
+
 class Claim(_Model):
     """One statement and the evidence ids it rests on."""
 
-    text: str = Field(description="One factual sentence")
-    evidence: list[str] = Field(
+    text: str = Field(max_length=400, description="One factual sentence")
+    evidence: list[EvidenceId] = Field(
         default_factory=list,
-        description="Ids of the evidence this sentence rests on (L#, T#, E#, D#, K#, O#)",
+        max_length=12,
+        description="Ids (like L3, T1, E2) of the evidence this sentence rests on",
     )
 
 
@@ -281,9 +290,11 @@ class RCAInput(_Model):
 
 class RCAOutput(_Model):
     root_cause: RootCause
-    alternatives: list[RootCause] = Field(default_factory=list, description="Next best causes")
+    alternatives: list[RootCause] = Field(
+        default_factory=list, max_length=3, description="Next best causes"
+    )
     causal_chain: list[Claim] = Field(
-        default_factory=list, description="From cause to symptoms, each step cited"
+        default_factory=list, max_length=8, description="From cause to symptoms, each step cited"
     )
 
 
@@ -341,9 +352,9 @@ class RecommenderOutput(_Model):
 
 
 class Subtask(_Model):
-    description: str
+    description: str = Field(max_length=300)
     assignee: Role
-    evidence: list[str] = Field(default_factory=list)
+    evidence: list[EvidenceId] = Field(default_factory=list, max_length=12)
 
 
 class PlannerInput(_Model):
@@ -358,7 +369,7 @@ class PlannerOutput(_Model):
     summary: Claim
     diagnosis: RootCause
     playbook_id: str | None = Field(default=None, description="Chosen playbook id, if any")
-    subtasks: list[Subtask] = Field(default_factory=list)
+    subtasks: list[Subtask] = Field(default_factory=list, max_length=6)
     escalate: bool = Field(default=False, description="Hand to a person instead of acting")
 
 

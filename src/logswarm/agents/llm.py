@@ -210,6 +210,10 @@ class LiteLLMClient:
 
 def _cost(litellm: ModuleType, response: Any) -> tuple[float, bool]:
     """Price from litellm's (local) cost map; unknown models (local servers) cost 0, unknown."""
+    model = str(getattr(response, "model", "") or "")
+    prices = getattr(litellm, "model_cost", {})
+    if model not in prices and model.split("/", 1)[-1] not in prices:
+        return 0.0, False  # asking would make litellm print its provider list to stdout
     try:
         with _quiet_litellm():
             return float(litellm.completion_cost(completion_response=response)), True

@@ -29,9 +29,11 @@ from logswarm.incidents import Incident
 
 __all__ = [
     "Embedder",
+    "EncoderEmbedder",
     "HashingEmbedder",
     "KnowledgeBase",
     "KnowledgeDoc",
+    "TextEncoder",
     "incident_text",
     "rag_hit_rate",
     "runbook_docs",
@@ -47,6 +49,35 @@ class Embedder(Protocol):
     def dim(self) -> int: ...
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]: ...
+
+
+class TextEncoder(Protocol):
+    """The shape of :class:`logswarm.embeddings.model.TextEncoder` (sentence embeddings)."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]: ...
+
+
+class EncoderEmbedder:
+    """Adapts a :class:`TextEncoder` (e.g. ``logswarm.embeddings``' MiniLM, when torch is
+    installed) to :class:`Embedder`, normalising rows so inner product is cosine."""
+
+    def __init__(self, encoder: TextEncoder) -> None:
+        self._encoder = encoder
+
+    @property
+    def dim(self) -> int:
+        return self._encoder.dimension
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        vectors = np.asarray(self._encoder.encode(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        out: NDArray[np.float32] = np.divide(
+            vectors, norms, out=np.zeros_like(vectors), where=norms > 0
+        )
+        return out
 
 
 class HashingEmbedder:

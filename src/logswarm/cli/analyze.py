@@ -72,7 +72,14 @@ def add_parser(subparsers: Any) -> None:
         help="where the built-in demo is generated",
     )
     p.add_argument("--seed", type=int, default=7, help="seed of the built-in demo")
-    p.add_argument("--no-dedupe", action="store_true", help="keep exact duplicate lines")
+    p.add_argument(
+        "--no-dedupe", action="store_true", help="keep lines re-delivered by another input"
+    )
+    p.add_argument(
+        "--topology",
+        choices=("linear", "rag", "smart"),
+        help="also run this agent topology on every incident (offline deterministic reasoner by default)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
 
 
@@ -135,12 +142,40 @@ def run(args: argparse.Namespace) -> int:
             progress=progress.update,
             dead_letter_path=str(dead_letter_path),
         )
+    if args.topology:
+        report = _with_agents(report, args.topology)
     for out in outs:
         _write(report, out)
     if not args.quiet:
         print(render_summary(report))
+        if report.analyses:
+            print(_root_cause_lines(report))
         print("Reports: " + ", ".join(str(o) for o in outs))
     return 0
+
+
+def _with_agents(report: AnalysisReport, topology: str) -> AnalysisReport:
+    """Run the agent topology on every incident and attach the analyses to the report."""
+    from logswarm.agents import run_topology
+
+    analyses = run_topology(topology, report.incidents)
+    return report.model_copy(
+        update={"topology": topology, "analyses": [a.model_dump(mode="json") for a in analyses]}
+    )
+
+
+def _root_cause_lines(report: AnalysisReport) -> str:
+    lines = [f"Root causes ({report.topology} topology):"]
+    for a in report.analyses:
+        cause = a.get("root_cause") or {}
+        plan = ", ".join(step.get("action", "?") for step in a.get("plan", [])) or "no plan"
+        what = cause.get("category", "unknown")
+        who = cause.get("entity_value") or "-"
+        lines.append(
+            f"  {a['incident_id']}: {what} in {who} (confidence {a.get('confidence', 0):.2f}); "
+            f"plan: {plan}{' [escalated]' if a.get('escalate') else ''}"
+        )
+    return "\n".join(lines)
 
 
 def _write(report: AnalysisReport, out: Path) -> None:

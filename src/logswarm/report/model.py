@@ -7,6 +7,7 @@ renderers (:mod:`logswarm.report.render`) are pure functions of it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -104,3 +105,8 @@ class AnalysisReport(_Model):
     ground_truth: list[GroundTruthIncident] | None = None
     #: Free-form notes a person should read (e.g. "no timestamps: windows by line count").
     notes: list[str] = Field(default_factory=list)
+    #: The topology the agents ran (``--topology``), if any.
+    topology: str | None = None
+    #: One ``logswarm.agents.IncidentAnalysis`` per incident, as JSON (root cause, plan,
+    #: validation, trajectory). Kept as plain data so reports never depend on the agents.
+    analyses: list[dict[str, Any]] = Field(default_factory=list)
