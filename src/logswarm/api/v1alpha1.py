@@ -136,6 +136,11 @@ class _Model(BaseModel):
     )
 
 
+def _cel(*rules: dict[str, str]) -> ConfigDict:
+    """CEL rules the API server enforces on this object (``x-kubernetes-validations``)."""
+    return ConfigDict(json_schema_extra={"x-kubernetes-validations": list(rules)})
+
+
 # --- shared -------------------------------------------------------------------------------
 
 
@@ -375,7 +380,7 @@ class SafetyPolicySpec(_Model):
 
 
 class AgentPoolSpec(_Model):
-    x_kubernetes_validations: ClassVar[list[dict[str, str]]] = [
+    model_config = _cel(
         {
             "rule": "self.topology != 'federated' || has(self.federation)",
             "message": "topology federated needs spec.federation",
@@ -384,7 +389,7 @@ class AgentPoolSpec(_Model):
             "rule": "!has(self.roles) || self.roles.all(r, self.roles.exists_one(o, o.name == r.name))",
             "message": "spec.roles names must be unique",
         },
-    ]
+    )
 
     topology: Topology
     roles: list[RoleSpec] = Field(
@@ -483,12 +488,12 @@ class IncidentSource(enum.StrEnum):
 
 
 class IncidentSpec(_Model):
-    x_kubernetes_validations: ClassVar[list[dict[str, str]]] = [
+    model_config = _cel(
         {
-            "rule": "timestamp(self.window.end) >= timestamp(self.window.start)",
+            "rule": "self.window.end >= self.window.start",
             "message": "spec.window.end must not be before spec.window.start",
         },
-    ]
+    )
 
     summary: Annotated[str, Field(min_length=1, max_length=1024)]
     severity: IncidentSeverity
@@ -598,12 +603,12 @@ class RemediationStep(_Model):
 
 
 class RemediationSpec(_Model):
-    x_kubernetes_validations: ClassVar[list[dict[str, str]]] = [
+    model_config = _cel(
         {
             "rule": "self.steps.all(s, self.steps.exists_one(o, o.id == s.id))",
             "message": "spec.steps ids must be unique",
         },
-    ]
+    )
 
     incident_ref: LocalObjectReference
     steps: list[RemediationStep] = Field(min_length=1, max_length=20)
@@ -698,7 +703,7 @@ class _Resource(_Model):
 
 class AgentPool(_Resource):
     plural: ClassVar[str] = "agentpools"
-    short_names: ClassVar[tuple[str, ...]] = ("ap", "pool")
+    short_names: ClassVar[tuple[str, ...]] = ("ap",)
 
     kind: Literal["AgentPool"] = "AgentPool"
     spec: AgentPoolSpec
