@@ -149,6 +149,9 @@ class _Model(BaseModel):
 #: pasting whole log lines where an id belongs.
 EvidenceId = Annotated[str, Field(pattern=r"^[LTEDKO][0-9]+$")]
 
+#: How many evidence ids one claim may cite: enough for a real argument, few enough to read.
+MAX_CITATIONS = 12
+
 
 class Claim(_Model):
     """One statement and the evidence ids it rests on."""
@@ -156,7 +159,7 @@ class Claim(_Model):
     text: str = Field(max_length=400, description="One factual sentence")
     evidence: list[EvidenceId] = Field(
         default_factory=list,
-        max_length=12,
+        max_length=MAX_CITATIONS,
         description="Ids (like L3, T1, E2) of the evidence this sentence rests on",
     )
 

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from logswarm.agents.catalogue import Playbook, PlaybookCatalogue
 from logswarm.agents.contracts import (
     ACTION_TARGET_KINDS,
+    MAX_CITATIONS,
     Claim,
     ExecutorInput,
     ExecutorOutput,
@@ -480,9 +481,20 @@ class DeterministicReasoner:
                     )
                 )
         if not steps:
+            # The claim rests on the entities that were candidate targets; cite them, or make
+            # no claim at all when the incident names none (an uncited claim is a hallucination).
+            considered = [e.id for e in incident.entities][:MAX_CITATIONS]
+            notes = (
+                [
+                    Claim(
+                        text="No action of the vocabulary fits these entities.", evidence=considered
+                    )
+                ]
+                if considered
+                else []
+            )
             return ExecutorOutput(
-                status="escalated" if plan.escalate else "nothing_to_do",
-                notes=[Claim(text="No action of the vocabulary fits the evidence.", evidence=[])],
+                status="escalated" if plan.escalate else "nothing_to_do", notes=notes
             )
         return ExecutorOutput(status="escalated" if plan.escalate else "planned", steps=steps)
 

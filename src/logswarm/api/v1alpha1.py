@@ -136,7 +136,7 @@ class _Model(BaseModel):
     )
 
 
-def _cel(*rules: dict[str, str]) -> ConfigDict:
+def _cel(*rules: dict[str, JsonValue]) -> ConfigDict:
     """CEL rules the API server enforces on this object (``x-kubernetes-validations``)."""
     return ConfigDict(json_schema_extra={"x-kubernetes-validations": list(rules)})
 

@@ -238,7 +238,7 @@ def _configmap(pool: PoolRef, spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _deployment(
-    pool: PoolRef, spec: Mapping[str, Any], role: str, digest: str
+    pool: PoolRef, spec: Mapping[str, Any], role: str, *, digest: str, image: str
 ) -> dict[str, Any]:
     settings = _role_settings(spec, role)
     name = child_name(pool.name, role)
@@ -251,9 +251,9 @@ def _deployment(
         {"name": "LOGSWARM_POOL_CONFIG", "value": f"{CONFIG_MOUNT}/{CONFIG_KEY}"},
         {"name": "LOGSWARM_ROLE", "value": role},
     ]
-    llm = settings.get("llm") or settings.get("model")
+    llm = settings.get("llm")
     if isinstance(llm, Mapping):
-        secret = llm.get("secretRef") or llm.get("apiKeySecretRef")
+        secret = llm.get("apiKeySecretRef")
         if isinstance(secret, Mapping) and "name" in secret:
             env.append(
                 {
@@ -270,7 +270,7 @@ def _deployment(
     probe = {"httpGet": {"port": "http"}, "periodSeconds": 10, "timeoutSeconds": 2}
     container = {
         "name": "agent",
-        "image": str(settings.get("image") or spec.get("image") or DEFAULT_IMAGE),
+        "image": image,
         "args": ["agent", "--role", role, "--port", str(AGENT_PORT)],
         "ports": [{"name": "http", "containerPort": AGENT_PORT, "protocol": "TCP"}],
         "env": env,
@@ -352,8 +352,14 @@ def _rbac(pool: PoolRef, role: str) -> list[dict[str, Any]]:
     ]
 
 
-def build_children(pool: PoolRef, spec: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every child of a pool, in apply order (config and identities before workloads)."""
+def build_children(
+    pool: PoolRef, spec: Mapping[str, Any], *, image: str = DEFAULT_IMAGE
+) -> list[dict[str, Any]]:
+    """Every child of a pool, in apply order (config and identities before workloads).
+
+    ``spec`` is the pool's spec as on the wire (camelCase); ``image`` is the one image that
+    runs every role (the operator's settings choose it, not the pool).
+    """
     roles = roles_of(spec)
     config = _configmap(pool, spec)
     digest = config_hash(config["data"])
@@ -361,7 +367,7 @@ def build_children(pool: PoolRef, spec: Mapping[str, Any]) -> list[dict[str, Any
     for role in roles:
         children += _rbac(pool, role)
     for role in roles:
-        children += [_service(pool, role), _deployment(pool, spec, role, digest)]
+        children += [_service(pool, role), _deployment(pool, spec, role, digest=digest, image=image)]
     return children
 
 
