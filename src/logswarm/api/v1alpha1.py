@@ -702,6 +702,8 @@ class _Resource(_Model):
 
 
 class AgentPool(_Resource):
+    """A set of LogSwarm agents (one Deployment per role) wired by one topology."""
+
     plural: ClassVar[str] = "agentpools"
     short_names: ClassVar[tuple[str, ...]] = ("ap",)
 
@@ -711,6 +713,8 @@ class AgentPool(_Resource):
 
 
 class Incident(_Resource):
+    """Something went wrong: the evidence, and the pool whose agents find the root cause."""
+
     plural: ClassVar[str] = "incidents"
     short_names: ClassVar[tuple[str, ...]] = ("inc",)
 
@@ -720,6 +724,8 @@ class Incident(_Resource):
 
 
 class Remediation(_Resource):
+    """Ordered actions from the closed vocabulary that fix an Incident, with receipts."""
+
     plural: ClassVar[str] = "remediations"
     short_names: ClassVar[tuple[str, ...]] = ("rem",)
 

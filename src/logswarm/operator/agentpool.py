@@ -15,9 +15,11 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from logswarm.agents.contracts import Role
+from logswarm.api.v1alpha1 import API_VERSION, AgentPoolStatus, RoleStatus, set_condition
 
 __all__ = [
     "AGENT_PORT",
@@ -32,11 +34,11 @@ __all__ = [
     "owner_reference",
     "pool_labels",
     "pool_readiness",
+    "pool_status",
     "role_rules",
     "roles_of",
 ]
 
-API_VERSION = "logswarm.io/v1alpha1"
 AGENT_PORT = 8080
 #: Used when a pool names no image; the chart pins the operator's own image here.
 DEFAULT_IMAGE = "ghcr.io/logswarm/logswarm:latest"
@@ -367,7 +369,10 @@ def build_children(
     for role in roles:
         children += _rbac(pool, role)
     for role in roles:
-        children += [_service(pool, role), _deployment(pool, spec, role, digest=digest, image=image)]
+        children += [
+            _service(pool, role),
+            _deployment(pool, spec, role, digest=digest, image=image),
+        ]
     return children
 
 
@@ -376,9 +381,7 @@ def pool_readiness(
 ) -> dict[str, dict[str, Any]]:
     """Per role, status-shaped: desired and ready replicas, and whether the role is ready
     (the Deployment's controller observed its generation and every replica is updated and ready)."""
-    by_role = {
-        str(d["metadata"].get("labels", {}).get("logswarm.io/role")): d for d in deployments
-    }
+    by_role = {str(d["metadata"].get("labels", {}).get("logswarm.io/role")): d for d in deployments}
     out: dict[str, dict[str, Any]] = {}
     for role in roles:
         deployment = by_role.get(role)
@@ -397,3 +400,50 @@ def pool_readiness(
             "ready": observed >= generation and ready >= desired and updated >= desired,
         }
     return out
+
+
+def pool_status(
+    previous: AgentPoolStatus,
+    *,
+    roles: list[str],
+    deployments: Iterable[Mapping[str, Any]],
+    generation: int,
+    now: datetime | None = None,
+) -> AgentPoolStatus:
+    """The pool's status after its children were applied: Ready / Progressing per role."""
+    readiness = pool_readiness(roles, deployments)
+    ready = [r for r, state in readiness.items() if state["ready"]]
+    waiting = [r for r in roles if r not in ready]
+    summary = f"{len(ready)}/{len(roles)}"
+    conditions = set_condition(
+        previous.conditions,
+        "Ready",
+        not waiting,
+        "AllRolesReady" if not waiting else "RolesNotReady",
+        f"{summary} roles ready" + (f"; waiting for {', '.join(waiting)}" if waiting else ""),
+        observed_generation=generation,
+        now=now,
+    )
+    conditions = set_condition(
+        conditions,
+        "Progressing",
+        bool(waiting),
+        "RollingOut" if waiting else "RolloutComplete",
+        f"{len(waiting)} role(s) rolling out" if waiting else "every role is up to date",
+        observed_generation=generation,
+        now=now,
+    )
+    return AgentPoolStatus(
+        observed_generation=generation,
+        conditions=conditions,
+        roles=[
+            RoleStatus(
+                name=Role(role),
+                replicas=state["replicas"],
+                ready_replicas=state["readyReplicas"],
+                ready=state["ready"],
+            )
+            for role, state in readiness.items()
+        ],
+        ready_roles=summary,
+    )

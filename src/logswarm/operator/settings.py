@@ -18,9 +18,14 @@ import kopf
 from logswarm.api.v1alpha1 import GROUP
 from logswarm.operator.agentpool import DEFAULT_IMAGE
 
-__all__ = ["FINALIZER", "OperatorConfig", "apply_kopf_settings"]
+__all__ = ["FINALIZER", "KOPF_ANNOTATION_PREFIX", "OperatorConfig", "apply_kopf_settings"]
 
 FINALIZER = f"{GROUP}/finalizer"
+#: kopf's own annotations (handler progress, last-handled configuration). A sub-domain of our
+#: group rather than ``logswarm.io`` itself: kopf marks its prefix (``<prefix>/kopf-managed``)
+#: and then leaves *every* annotation under that prefix out of its change detection — which
+#: would hide a person's ``logswarm.io/approved-by`` from the approval handler.
+KOPF_ANNOTATION_PREFIX = f"operator.{GROUP}"
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,11 @@ class OperatorConfig:
 def apply_kopf_settings(settings: kopf.OperatorSettings) -> None:
     """Put kopf's bookkeeping under our API group and post Kubernetes Events."""
     settings.persistence.finalizer = FINALIZER
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
+        prefix=KOPF_ANNOTATION_PREFIX
+    )
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
+        prefix=KOPF_ANNOTATION_PREFIX, key="last-handled-configuration"
     )
     # Events are for people watching `kubectl describe`: info and above, not kopf's debug.
     settings.posting.enabled = True

@@ -1,0 +1,196 @@
+"""The kopf handlers: parse the object, call the builders or the executor, write conditions.
+
+Each handler is a few lines on purpose; the decisions live in :mod:`.agentpool` (pure) and
+:mod:`.remediation`, the API calls in :mod:`.kube`. Errors leave a handler as kopf's two
+signals: :class:`kopf.TemporaryError` (the API server or a referenced object is not there yet:
+retry) and :class:`kopf.PermanentError` (the object itself is wrong: say why, stop).
+
+Run with ``python -m logswarm.operator`` (see ``operator/README.md``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, cast
+
+import kopf
+from pydantic import ValidationError
+
+from logswarm.api.v1alpha1 import (
+    APPROVED_BY_ANNOTATION,
+    GROUP,
+    VERSION,
+    AgentPoolSpec,
+    AgentPoolStatus,
+    ConditionStatus,
+)
+from logswarm.operator.agentpool import (
+    MANAGED_BY,
+    PoolRef,
+    build_children,
+    pool_status,
+    roles_of,
+)
+from logswarm.operator.kube import (
+    KubeCallError,
+    apply,
+    get_custom,
+    list_deployments,
+    load_api_client,
+    patch_custom_status,
+)
+from logswarm.operator.remediation import reconcile_remediation
+from logswarm.operator.settings import OperatorConfig, apply_kopf_settings
+
+__all__ = ["config"]
+
+_log = logging.getLogger(__name__)
+#: Read at start-up by :func:`startup`; the defaults until then (e.g. in unit tests).
+config = OperatorConfig()
+
+
+@kopf.on.startup()
+def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
+    global config
+    apply_kopf_settings(settings)
+    config = OperatorConfig.from_environ()
+
+
+def _post(obj: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
+    """A Kubernetes Event on ``obj`` (posted by kopf in the background, never blocking)."""
+    body = obj if isinstance(obj, kopf.Body) else kopf.Body(cast(Any, dict(obj)))
+    kopf.event(body, type=kind, reason=reason, message=message[:1024])
+
+
+def _retry_or_fail(exc: KubeCallError) -> Exception:
+    # 4xx other than conflicts and throttling: the manifest itself is wrong, retrying won't fix it.
+    if 400 <= exc.status < 500 and exc.status not in {404, 409, 429}:
+        return kopf.PermanentError(str(exc))
+    return kopf.TemporaryError(str(exc), delay=10)
+
+
+def _ready_of(status: AgentPoolStatus) -> ConditionStatus | None:
+    return next((c.status for c in status.conditions if c.type == "Ready"), None)
+
+
+def _previous_pool_status(body: Mapping[str, Any]) -> AgentPoolStatus:
+    try:
+        return AgentPoolStatus.model_validate(body.get("status") or {})
+    except ValidationError:
+        return AgentPoolStatus()
+
+
+def _write_pool_status(body: Mapping[str, Any], roles: list[str]) -> None:
+    api = load_api_client()
+    meta = body["metadata"]
+    deployments = list_deployments(api, meta["namespace"], f"logswarm.io/pool={meta['name']}")
+    previous = _previous_pool_status(body)
+    status = pool_status(
+        previous,
+        roles=roles,
+        deployments=deployments,
+        generation=int(meta.get("generation", 1)),
+    )
+    patch_custom_status(
+        api, "agentpools", meta["namespace"], meta["name"], status.model_dump(mode="json")
+    )
+    before, after = _ready_of(previous), _ready_of(status)
+    if after != before:
+        message = next(c.message for c in status.conditions if c.type == "Ready")
+        if after is ConditionStatus.TRUE:
+            _post(body, "Normal", "Ready", message)
+        else:
+            _post(body, "Normal", "NotReady", message)
+
+
+@kopf.on.resume(GROUP, VERSION, "agentpools")
+@kopf.on.create(GROUP, VERSION, "agentpools")
+@kopf.on.update(GROUP, VERSION, "agentpools", field="spec")
+def reconcile_pool(body: kopf.Body, spec: kopf.Spec, **_: Any) -> None:
+    """Apply every child of the pool (server-side apply: idempotent), then report readiness."""
+    try:
+        parsed = AgentPoolSpec.model_validate(dict(spec))
+        roles = roles_of(parsed.model_dump(mode="json", exclude_defaults=True))
+    except (ValidationError, ValueError) as exc:
+        raise kopf.PermanentError(f"invalid AgentPool spec: {exc}") from exc
+    pool = PoolRef.from_body(body)
+    wire_spec = parsed.model_dump(mode="json")
+    children = build_children(pool, wire_spec, image=config.agent_image)
+    api = load_api_client()
+    try:
+        for child in children:
+            apply(api, child)
+        _write_pool_status(body, roles)
+    except KubeCallError as exc:
+        _post(body, "Warning", "ApplyFailed", str(exc))
+        raise _retry_or_fail(exc) from exc
+    _post(
+        body,
+        "Normal",
+        "Reconciled",
+        f"{len(children)} children applied for roles {', '.join(roles)}",
+    )
+
+
+@kopf.on.event("apps", "v1", "deployments", labels={"app.kubernetes.io/managed-by": MANAGED_BY})
+def deployment_changed(body: kopf.Body, namespace: str | None, **_: Any) -> None:
+    """A pool's Deployment changed (e.g. its pods became ready): refresh the pool's status."""
+    pool_name = (body.get("metadata", {}).get("labels") or {}).get("logswarm.io/pool")
+    if not pool_name or not namespace:
+        return
+    api = load_api_client()
+    try:
+        pool = get_custom(api, "agentpools", namespace, pool_name)
+        if pool is None:
+            return  # the pool is gone; its children wait for the garbage collector
+        spec = AgentPoolSpec.model_validate(pool.get("spec") or {})
+        _write_pool_status(pool, roles_of(spec.model_dump(mode="json", exclude_defaults=True)))
+    except (KubeCallError, ValidationError, ValueError) as exc:
+        _log.warning("cannot refresh AgentPool %s/%s: %s", namespace, pool_name, exc)
+
+
+def _reconcile_remediation(body: kopf.Body) -> None:
+    api = load_api_client()
+    outcome = reconcile_remediation(
+        api,
+        body,
+        verify_grace_seconds=config.verify_grace_seconds,
+        verify_interval_seconds=config.verify_interval_seconds,
+    )
+    meta = body["metadata"]
+    try:
+        patch_custom_status(
+            api,
+            "remediations",
+            meta["namespace"],
+            meta["name"],
+            outcome.status.model_dump(mode="json", exclude_none=True),
+        )
+    except KubeCallError as exc:
+        raise _retry_or_fail(exc) from exc
+    for kind, reason, message in outcome.events:
+        _post(body, kind, reason, message)
+    if outcome.permanent:
+        raise kopf.PermanentError(outcome.permanent)
+    if outcome.retry_after is not None:
+        raise kopf.TemporaryError(
+            f"phase {outcome.status.phase}: looking again", delay=outcome.retry_after
+        )
+
+
+@kopf.on.resume(GROUP, VERSION, "remediations")
+@kopf.on.create(GROUP, VERSION, "remediations")
+@kopf.on.update(GROUP, VERSION, "remediations", field="spec")
+def reconcile_remediation_handler(body: kopf.Body, **_: Any) -> None:
+    """Decide, wait for approval, execute with receipts, verify, roll back (see .remediation)."""
+    _reconcile_remediation(body)
+
+
+@kopf.on.field(GROUP, VERSION, "remediations", field=("metadata", "annotations"))
+def approval_changed(body: kopf.Body, old: Any, new: Any, **_: Any) -> None:
+    """``kubectl annotate remediation NAME logswarm.io/approved-by=PERSON`` approves."""
+    before = (old or {}).get(APPROVED_BY_ANNOTATION)
+    after = (new or {}).get(APPROVED_BY_ANNOTATION)
+    if after and after != before:
+        _reconcile_remediation(body)

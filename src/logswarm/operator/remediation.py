@@ -1,0 +1,467 @@
+"""One reconcile of a Remediation: safety decision, approval, execution, verification, rollback.
+
+The kopf handler hands over the object and gets back an :class:`Outcome` (the new status, the
+events to post, and whether to look again later); everything that changes the world is the
+remediation package's :class:`~logswarm.remediation.Executor` with the Kubernetes backend.
+
+Restart safety: the executor's write-ahead journal lives in a ConfigMap owned by the
+Remediation (:class:`logswarm.operator.kube.ConfigMapReceiptStore`), written before and after
+each change. A reconcile first reads that journal: a finished plan is never applied again
+(only verified, or left alone), and an interrupted one is resumed by the executor itself, which
+skips applied steps and re-applies an interrupted one under the same idempotency key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes.client import ApiClient
+from pydantic import ValidationError
+
+from logswarm.api.v1alpha1 import (
+    APPROVED_BY_ANNOTATION,
+    AgentPoolSpec,
+    AuditEntry,
+    Condition,
+    ConditionStatus,
+    IncidentSpec,
+    RemediationPhase,
+    RemediationSpec,
+    RemediationStatus,
+    StepReceipt,
+    StepStatus,
+    set_condition,
+)
+from logswarm.incidents import Incident as AnalysisIncident
+from logswarm.operator.kube import ConfigMapReceiptStore, get_custom
+from logswarm.remediation import (
+    ActionKind,
+    ExecutionReport,
+    ExecutionStatus,
+    Executor,
+    MemoryAuditLog,
+    PlanStatus,
+    PolicyDeniedError,
+    RemediationPlan,
+    Reviewer,
+    Risk,
+    SafetyAgent,
+    SafetyPolicy,
+)
+from logswarm.remediation.kube import KubeBackend, ReadinessSource
+from logswarm.remediation.receipts import PlanRecord, StepState
+
+__all__ = ["Outcome", "policy_for", "reconcile_remediation"]
+
+TERMINAL = {
+    RemediationPhase.SUCCEEDED,
+    RemediationPhase.ROLLED_BACK,
+    RemediationPhase.FAILED,
+    RemediationPhase.DENIED,
+}
+
+
+@dataclass
+class Outcome:
+    """What a reconcile decided; the handler writes it and posts the events."""
+
+    status: RemediationStatus
+    #: ``(type, reason, message)`` with type ``Normal`` or ``Warning``.
+    events: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Look again after this many seconds (a kopf TemporaryError), e.g. while verifying.
+    retry_after: float | None = None
+    #: Give up for good with this message (a kopf PermanentError).
+    permanent: str | None = None
+
+
+class NotReadyError(Exception):
+    """Something the Remediation refers to does not exist yet; try again later."""
+
+
+def policy_for(pool: AgentPoolSpec) -> SafetyPolicy:
+    """The safety policy of a pool: the package's defaults with the pool's overrides."""
+    base = SafetyPolicy()
+    update: dict[str, Any] = {
+        "approvers": list(pool.allowed_approvers),
+        "treat_unlabelled_as_production": pool.safety_policy.treat_unlabelled_as_production,
+        "protected_namespaces": sorted(
+            {*base.protected_namespaces, *pool.safety_policy.protected_namespaces}
+        ),
+    }
+    if pool.safety_policy.environment_labels:
+        update["production_labels"] = dict(pool.safety_policy.environment_labels)
+    if pool.safety_policy.auto_allow_production:
+        update["auto_allow_production"] = Risk[pool.safety_policy.auto_allow_production.upper()]
+    if pool.safety_policy.auto_allow_other:
+        update["auto_allow_other"] = Risk[pool.safety_policy.auto_allow_other.upper()]
+    return SafetyPolicy.model_validate({**base.model_dump(), **update})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _owner(body: Mapping[str, Any]) -> dict[str, Any]:
+    meta = body["metadata"]
+    return {
+        "apiVersion": str(body.get("apiVersion", "logswarm.io/v1alpha1")),
+        "kind": "Remediation",
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+@dataclass
+class _Context:
+    name: str
+    namespace: str
+    generation: int
+    spec: RemediationSpec
+    plan: RemediationPlan
+    incident: AnalysisIncident
+    pool: AgentPoolSpec
+    approver: str | None
+
+
+def _load_context(api: ApiClient, body: Mapping[str, Any]) -> _Context:
+    meta = body["metadata"]
+    name, namespace = str(meta["name"]), str(meta["namespace"])
+    spec = RemediationSpec.model_validate(body.get("spec") or {})
+    incident_obj = get_custom(api, "incidents", namespace, spec.incident_ref.name)
+    if incident_obj is None:
+        raise NotReadyError(f"Incident {spec.incident_ref.name} not found")
+    incident_spec = IncidentSpec.model_validate(incident_obj.get("spec") or {})
+    pool_obj = get_custom(api, "agentpools", namespace, incident_spec.pool_ref.name)
+    if pool_obj is None:
+        # Without the pool there is no approver list: never fall back to "anyone may approve".
+        raise NotReadyError(f"AgentPool {incident_spec.pool_ref.name} not found")
+    pool = AgentPoolSpec.model_validate(pool_obj.get("spec") or {})
+    approver = (meta.get("annotations") or {}).get(APPROVED_BY_ANNOTATION)
+    return _Context(
+        name=name,
+        namespace=namespace,
+        generation=int(meta.get("generation", 1)),
+        spec=spec,
+        plan=spec.to_plan(name, incident_id=spec.incident_ref.name),
+        incident=incident_spec.to_incident(spec.incident_ref.name),
+        pool=pool,
+        approver=str(approver).strip() if approver else None,
+    )
+
+
+def _previous_status(body: Mapping[str, Any]) -> RemediationStatus:
+    try:
+        return RemediationStatus.model_validate(body.get("status") or {})
+    except ValidationError:
+        return RemediationStatus()  # foreign or older status: rebuild it from the journal
+
+
+class _Conditions:
+    def __init__(self, conditions: list[Condition], generation: int, now: datetime) -> None:
+        self.items = list(conditions)
+        self.generation = generation
+        self.now = now
+
+    def set(self, kind: str, status: ConditionStatus | bool, reason: str, message: str) -> None:
+        self.items = set_condition(
+            self.items,
+            kind,
+            status,
+            reason,
+            message[:2000],
+            observed_generation=self.generation,
+            now=self.now,
+        )
+
+
+def _project(record: PlanRecord | None, plan: RemediationPlan) -> dict[str, Any]:
+    """Status steps and receipts from the journal (the journal is the truth)."""
+    steps: list[StepStatus] = []
+    receipts: list[StepReceipt] = []
+    for planned in plan.steps:
+        known = record.steps.get(planned.id) if record else None
+        steps.append(
+            StepStatus(
+                id=planned.id,
+                kind=ActionKind(planned.action.kind),
+                target=planned.action.target(),
+                state=known.state if known else StepState.PENDING,
+                message=(known.error or "") if known else "",
+            )
+        )
+        if known is not None and known.receipt is not None:
+            r = known.receipt
+            receipts.append(
+                StepReceipt(
+                    step_id=r.step_id,
+                    kind=ActionKind(r.action.kind),
+                    idempotency_key=r.idempotency_key,
+                    changed=r.changed,
+                    pre_image=r.pre_image,
+                    post_image=r.post_image,
+                    applied_at=r.applied_at,
+                    conflicts_retried=r.conflicts_retried,
+                )
+            )
+    return {"steps": steps, "receipts": receipts}
+
+
+def _audit_entries(previous: list[AuditEntry], log: MemoryAuditLog) -> list[AuditEntry]:
+    fresh = [
+        AuditEntry(
+            at=e.at,
+            kind=e.kind,
+            actor=e.actor[:253],
+            step_id=e.step_id,
+            message=", ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))[:4096],
+        )
+        for e in log.events
+    ]
+    return [*previous, *fresh][-100:]
+
+
+def reconcile_remediation(
+    api: ApiClient,
+    body: Mapping[str, Any],
+    *,
+    verify_grace_seconds: float,
+    verify_interval_seconds: float,
+    clock: Callable[[], datetime] = _now,
+) -> Outcome:
+    previous = _previous_status(body)
+    generation = int(body["metadata"].get("generation", 1))
+    if previous.phase in TERMINAL and previous.observed_generation == generation:
+        return Outcome(status=previous)
+    now = clock()
+    try:
+        ctx = _load_context(api, body)
+    except ValidationError as exc:
+        status = previous.model_copy()
+        status.phase = RemediationPhase.FAILED
+        return Outcome(status=status, permanent=f"invalid spec: {exc.error_count()} errors")
+    except NotReadyError as exc:
+        status = previous.model_copy()
+        status.phase = status.phase or RemediationPhase.PENDING
+        return Outcome(status=status, retry_after=30.0, events=[("Warning", "Waiting", str(exc))])
+
+    audit = MemoryAuditLog()
+    safety = SafetyAgent(policy_for(ctx.pool), audit=audit)
+    store = ConfigMapReceiptStore(
+        api, namespace=ctx.namespace, name=f"{ctx.name}-journal", owner=_owner(body)
+    )
+    executor = Executor({"kubernetes": KubeBackend(api)}, safety=safety, store=store, audit=audit)
+    conditions = _Conditions(previous.conditions, generation, now)
+    events: list[tuple[str, str, str]] = []
+    status = previous.model_copy(deep=True)
+    status.observed_generation = generation
+
+    def finish(
+        phase: RemediationPhase,
+        *,
+        retry_after: float | None = None,
+        permanent: str | None = None,
+    ) -> Outcome:
+        record = store.load(ctx.plan.id) if store.exists() else None
+        projected = _project(record, ctx.plan)
+        status.steps = projected["steps"]
+        status.receipts = projected["receipts"]
+        status.audit = _audit_entries(previous.audit, audit)
+        status.conditions = conditions.items
+        status.phase = phase
+        return Outcome(status=status, events=events, retry_after=retry_after, permanent=permanent)
+
+    # A person's approval: checked against the pool's approvers, bound to each step.
+    if ctx.approver:
+        try:
+            for step in ctx.plan.steps:
+                safety.approve(ctx.plan, step.id, approver=ctx.approver)
+        except PolicyDeniedError as exc:
+            conditions.set("Approved", False, "ApproverNotAllowed", str(exc))
+            if previous.phase is not RemediationPhase.AWAITING_APPROVAL or (
+                previous.approved_by != ctx.approver
+            ):
+                events.append(("Warning", "ApprovalRefused", str(exc)))
+            status.approved_by = None
+            return finish(RemediationPhase.AWAITING_APPROVAL)
+        if status.approved_by != ctx.approver:
+            status.approved_by, status.approved_at = ctx.approver, now
+
+    record = store.load(ctx.plan.id) if store.exists() else None
+    if record is not None and record.status is PlanStatus.SUCCEEDED:
+        return _verify(
+            ctx,
+            executor,
+            api,
+            record,
+            conditions,
+            events,
+            finish,
+            now=now,
+            grace=verify_grace_seconds,
+            interval=verify_interval_seconds,
+        )
+    if record is not None and record.status is not PlanStatus.RUNNING:
+        return finish(status.phase or RemediationPhase.FAILED)
+
+    report = executor.execute(ctx.plan, incident=ctx.incident, dry_run=ctx.spec.dry_run)
+    return _after_execute(
+        ctx,
+        report,
+        executor,
+        api,
+        store,
+        conditions,
+        events,
+        finish,
+        previous,
+        now,
+        grace=verify_grace_seconds,
+        interval=verify_interval_seconds,
+    )
+
+
+Finish = Callable[..., Outcome]
+
+
+def _after_execute(
+    ctx: _Context,
+    report: ExecutionReport,
+    executor: Executor,
+    api: ApiClient,
+    store: ConfigMapReceiptStore,
+    conditions: _Conditions,
+    events: list[tuple[str, str, str]],
+    finish: Finish,
+    previous: RemediationStatus,
+    now: datetime,
+    *,
+    grace: float,
+    interval: float,
+) -> Outcome:
+    problems = "; ".join(report.problems)
+    state = report.status
+    if state is ExecutionStatus.REJECTED:
+        conditions.set("Approved", False, "PlanRejected", problems)
+        events.append(("Warning", "PlanRejected", problems))
+        return finish(RemediationPhase.FAILED, permanent=f"plan rejected: {problems}")
+    if state is ExecutionStatus.DENIED:
+        conditions.set("Approved", False, "PolicyDenied", problems)
+        events.append(("Warning", "PolicyDenied", problems))
+        return finish(RemediationPhase.DENIED)
+    if state is ExecutionStatus.AWAITING_APPROVAL:
+        conditions.set("Approved", False, "ApprovalRequired", problems)
+        if previous.phase is not RemediationPhase.AWAITING_APPROVAL:
+            events.append(
+                (
+                    "Normal",
+                    "ApprovalRequired",
+                    f"annotate with {APPROVED_BY_ANNOTATION}=PERSON to approve: {problems}",
+                )
+            )
+        return finish(RemediationPhase.AWAITING_APPROVAL)
+
+    approvals = [d.approval for d in report.decisions if d.approval is not None]
+    if approvals:
+        conditions.set("Approved", True, "Approved", f"approved by {approvals[0].approver}")
+        if previous.approved_by is None or not any(
+            c.type == "Approved" and c.status is ConditionStatus.TRUE for c in previous.conditions
+        ):
+            events.append(("Normal", "Approved", f"approved by {approvals[0].approver}"))
+    else:
+        conditions.set("Approved", True, "PolicyAllowed", "every step is within the policy")
+
+    if state is ExecutionStatus.DRY_RUN_FAILED:
+        conditions.set("Applied", False, "DryRunFailed", problems)
+        events.append(("Warning", "DryRunFailed", problems))
+        return finish(RemediationPhase.FAILED)
+    if state is ExecutionStatus.DRY_RUN_OK:
+        conditions.set("Applied", False, "DryRun", "the server accepted every step (dry run)")
+        conditions.set("Succeeded", True, "DryRunSucceeded", "dry run only: nothing changed")
+        events.append(("Normal", "DryRunSucceeded", "the server accepted every step"))
+        return finish(RemediationPhase.SUCCEEDED)
+    if state in {ExecutionStatus.ROLLED_BACK, ExecutionStatus.ROLLBACK_FAILED}:
+        rolled = state is ExecutionStatus.ROLLED_BACK
+        conditions.set("Applied", False, "ApplyFailed", problems)
+        conditions.set("RolledBack", rolled, "RolledBack" if rolled else "RollbackFailed", problems)
+        conditions.set("Succeeded", False, "ApplyFailed", problems)
+        events.append(("Warning", "ApplyFailed", problems))
+        events.append(
+            ("Normal", "RolledBack", "every touched step restored")
+            if rolled
+            else ("Warning", "RollbackFailed", problems)
+        )
+        return finish(RemediationPhase.ROLLED_BACK if rolled else RemediationPhase.FAILED)
+
+    # SUCCEEDED: every step applied and its post-image observed.
+    applied = [s for s in report.steps if s.receipt is not None]
+    conditions.set("Applied", True, "Applied", f"{len(applied)} step(s) applied with receipts")
+    events.append(("Normal", "Applied", f"{len(applied)} step(s) applied with receipts"))
+    record = store.load(ctx.plan.id)
+    return _verify(
+        ctx,
+        executor,
+        api,
+        record,
+        conditions,
+        events,
+        finish,
+        now=now,
+        grace=grace,
+        interval=interval,
+    )
+
+
+def _verify(
+    ctx: _Context,
+    executor: Executor,
+    api: ApiClient,
+    record: PlanRecord,
+    conditions: _Conditions,
+    events: list[tuple[str, str, str]],
+    finish: Finish,
+    *,
+    now: datetime,
+    grace: float,
+    interval: float,
+) -> Outcome:
+    reviewer = Reviewer(
+        {"readiness": ReadinessSource(api)}, executor=executor, audit=executor.audit
+    )
+    results = reviewer.evaluate(ctx.plan)
+    detail = "; ".join(f"{r.check}: {r.detail}" for r in results if not r.passed)
+    if all(r.passed for r in results):
+        message = f"{len(results)} check(s) passed" if results else "no checks to run"
+        conditions.set("Verified", True, "ChecksPassed", message)
+        conditions.set("Succeeded", True, "Verified", message)
+        events.append(("Normal", "Verified", message))
+        return finish(RemediationPhase.SUCCEEDED)
+    applied_at = max(
+        (s.receipt.applied_at for s in record.steps.values() if s.receipt is not None),
+        default=now,
+    )
+    waited = (now - applied_at).total_seconds()
+    if waited < grace:
+        conditions.set("Verified", ConditionStatus.UNKNOWN, "Verifying", detail)
+        return finish(RemediationPhase.VERIFYING, retry_after=min(interval, grace - waited))
+    review = reviewer.review(ctx.plan)  # fails again, and rolls the plan back
+    conditions.set("Verified", False, "ChecksFailed", detail)
+    rolled = review.rolled_back and not review.rollback_problems
+    conditions.set(
+        "RolledBack",
+        rolled,
+        "RolledBack" if rolled else "RollbackFailed",
+        "; ".join(review.rollback_problems) or "every applied step restored from its receipt",
+    )
+    conditions.set("Succeeded", False, "VerificationFailed", detail)
+    events.append(("Warning", "VerificationFailed", detail))
+    events.append(
+        ("Normal", "RolledBack", "every applied step restored from its receipt")
+        if rolled
+        else ("Warning", "RollbackFailed", "; ".join(review.rollback_problems))
+    )
+    return finish(RemediationPhase.ROLLED_BACK if rolled else RemediationPhase.FAILED)

@@ -1,0 +1,360 @@
+"""The operator against a real API server: pools become agent pods with least privilege, and
+remediations wait for a person, execute with receipts, and roll back when verification fails.
+
+The operator runs as a subprocess (``python -m logswarm.operator``), exactly as in a pod,
+logging in from the fixture's kubeconfig. envtest has no controller-manager, so Deployments
+never get pods or status unless a test writes it: that is how readiness is simulated here, and
+why a readiness check right after a change fails (which exercises rollback).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from tests.support.envtest import EnvTest
+
+pytestmark = pytest.mark.envtest
+
+CRDS = Path(__file__).resolve().parents[2] / "crds"
+T = TypeVar("T")
+
+
+def _eventually(
+    probe: Callable[[], T | None], *, what: str, timeout: float = 60.0, log: Path | None = None
+) -> T:
+    """Poll ``probe`` until it returns something truthy, with a deadline (never a bare sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            tail = log.read_text()[-4000:] if log and log.exists() else ""
+            pytest.fail(f"timed out waiting for {what}\n--- operator log ---\n{tail}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def crds(envtest: EnvTest) -> None:
+    envtest.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRDS))
+    envtest.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s", "-f", str(CRDS)
+    )
+
+
+@contextmanager
+def _operator(
+    envtest: EnvTest, namespace: str, log: Path, **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    # A file, not a pipe: a chatty operator must never block on a pipe nobody reads.
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "logswarm.operator", "--namespace", namespace, "--verbose"],
+            env={**envtest.environ(), **env},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _get(envtest: EnvTest, namespace: str, *what: str) -> Any:
+    result = envtest.kubectl("get", *what, "-n", namespace, "-o", "json", check=False)
+    return json.loads(result.stdout) if result.returncode == 0 else None
+
+
+def _apply(envtest: EnvTest, namespace: str, obj: dict[str, Any]) -> None:
+    envtest.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(obj))
+
+
+def _condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any] | None:
+    if obj is None:
+        return None
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return next((c for c in conditions if c["type"] == kind), None)
+
+
+def _can_i(envtest: EnvTest, *args: str) -> str:
+    result = envtest.kubectl("auth", "can-i", *args, check=False)
+    assert result.returncode in (0, 1), result.stderr
+    return result.stdout.strip()
+
+
+def _pool(name: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "logswarm.io/v1alpha1",
+        "kind": "AgentPool",
+        "metadata": {"name": name},
+        "spec": {"topology": "linear", **spec},
+    }
+
+
+def test_agent_pool_yields_agent_pods_with_least_privilege(
+    envtest: EnvTest, envtest_namespace: str, crds: None, tmp_path: Path
+) -> None:
+    ns = envtest_namespace
+    log = tmp_path / "operator.log"
+    with _operator(envtest, ns, log):
+        _apply(envtest, ns, _pool("team"))
+        roles = ["planner", "executor", "reviewer"]
+        names = {f"team-{r}" for r in roles}
+
+        def deployments() -> list[dict[str, Any]] | None:
+            found = _get(envtest, ns, "deployments", "-l", "logswarm.io/pool=team")
+            items = found["items"] if found else []
+            return items if {d["metadata"]["name"] for d in items} == names else None
+
+        items = _eventually(deployments, what="the pool's Deployments", log=log)
+        pool = _get(envtest, ns, "agentpool", "team")
+        owner = {"kind": "AgentPool", "name": "team", "uid": pool["metadata"]["uid"]}
+        for kind in ("services", "serviceaccounts", "roles", "rolebindings"):
+            listed = _get(envtest, ns, kind, "-l", "logswarm.io/pool=team")["items"]
+            assert {o["metadata"]["name"] for o in listed} == names, kind
+            items += listed
+        items.append(_get(envtest, ns, "configmap", "team-config"))
+        for obj in items:
+            (ref,) = obj["metadata"]["ownerReferences"]
+            assert {k: ref[k] for k in owner} == owner
+
+        # Least privilege, proven by the API server's own authorizer.
+        def sa(role: str) -> str:
+            return f"--as=system:serviceaccount:{ns}:team-{role}"
+
+        _eventually(
+            lambda: _can_i(envtest, "patch", "deployments", "-n", ns, sa("executor")) == "yes",
+            what="the executor's RoleBinding to take effect",
+        )
+        for role in ("planner", "reviewer"):
+            _eventually(
+                lambda role=role: _can_i(envtest, "list", "pods", "-n", ns, sa(role)) == "yes",
+                what=f"{role} may read pods",
+            )
+            for verb, resource in (("patch", "deployments"), ("delete", "pods")):
+                assert _can_i(envtest, verb, resource, "-n", ns, sa(role)) == "no"
+        assert _can_i(envtest, "get", "secrets", "-n", ns, sa("executor")) == "no"
+        assert _can_i(envtest, "patch", "deployments", "-n", "default", sa("executor")) == "no"
+
+        # No controller-manager: the pool is not Ready until the test plays the controller.
+        status = _eventually(
+            lambda: _condition(_get(envtest, ns, "agentpool", "team"), "Ready"),
+            what="the pool's Ready condition",
+            log=log,
+        )
+        assert status["status"] == "False"
+        for name in sorted(names):
+            envtest.kubectl(
+                "patch", "deployment", name, "-n", ns, "--subresource=status", "--type=merge",
+                "-p",
+                json.dumps(
+                    {
+                        "status": {
+                            "observedGeneration": 1,
+                            "replicas": 1,
+                            "readyReplicas": 1,
+                            "updatedReplicas": 1,
+                            "availableReplicas": 1,
+                        }
+                    }
+                ),
+            )
+        _eventually(
+            lambda: (_condition(_get(envtest, ns, "agentpool", "team"), "Ready") or {}).get(
+                "status"
+            )
+            == "True",
+            what="the pool to become Ready",
+            log=log,
+        )
+        pool = _get(envtest, ns, "agentpool", "team")
+        assert {r["name"]: r["ready"] for r in pool["status"]["roles"]} == dict.fromkeys(
+            roles, True
+        )
+        assert pool["status"]["readyRoles"] == "3/3"
+    assert "Traceback" not in log.read_text()
+
+
+def _web(replicas: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+            },
+        },
+    }
+
+
+def _incident() -> dict[str, Any]:
+    return {
+        "apiVersion": "logswarm.io/v1alpha1",
+        "kind": "Incident",
+        "metadata": {"name": "web-errors"},
+        "spec": {
+            "summary": "web returns 5xx",
+            "severity": "High",
+            "window": {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:10:00Z"},
+            "poolRef": {"name": "ops"},
+            "evidence": {"entities": [{"id": "E1", "kind": "deployment", "value": "web"}]},
+        },
+    }
+
+
+def _remediation(
+    name: str, ns: str, replicas: int, verification: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "logswarm.io/v1alpha1",
+        "kind": "Remediation",
+        "metadata": {"name": name},
+        "spec": {
+            "incidentRef": {"name": "web-errors"},
+            "steps": [
+                {
+                    "id": "scale-web",
+                    "action": {
+                        "kind": "k8s.workload.scale",
+                        "namespace": ns,
+                        "name": "web",
+                        "replicas": replicas,
+                    },
+                    "cites": ["E1"],
+                }
+            ],
+            "verification": verification or [],
+        },
+    }
+
+
+def _replicas(envtest: EnvTest, ns: str) -> int:
+    return int(_get(envtest, ns, "deployment", "web")["spec"]["replicas"])
+
+
+def _phase(envtest: EnvTest, ns: str, name: str) -> str | None:
+    obj = _get(envtest, ns, "remediation", name)
+    return (obj.get("status") or {}).get("phase") if obj else None
+
+
+def test_remediation_waits_for_an_allowed_approver_then_executes_with_a_receipt(
+    envtest: EnvTest, envtest_namespace: str, crds: None, tmp_path: Path
+) -> None:
+    ns = envtest_namespace
+    log = tmp_path / "operator.log"
+    _apply(envtest, ns, _web(3))
+    _apply(envtest, ns, _pool("ops", allowedApprovers=["alice@example.com"]))
+    _apply(envtest, ns, _incident())
+    with _operator(envtest, ns, log):
+        # Scaling 3 -> 1 in (presumed) production reduces capacity: a person must approve.
+        _apply(envtest, ns, _remediation("scale-down", ns, 1))
+        _eventually(
+            lambda: _phase(envtest, ns, "scale-down") == "AwaitingApproval",
+            what="the remediation to await approval",
+            log=log,
+        )
+        approved = _condition(_get(envtest, ns, "remediation", "scale-down"), "Approved")
+        assert approved is not None
+        assert (approved["status"], approved["reason"]) == ("False", "ApprovalRequired")
+        assert _replicas(envtest, ns) == 3
+
+        # Someone not on the pool's list cannot approve.
+        envtest.kubectl(
+            "annotate", "remediation", "scale-down", "-n", ns, "logswarm.io/approved-by=mallory"
+        )
+        _eventually(
+            lambda: (
+                _condition(_get(envtest, ns, "remediation", "scale-down"), "Approved") or {}
+            ).get("reason")
+            == "ApproverNotAllowed",
+            what="mallory's approval to be refused",
+            log=log,
+        )
+        assert _replicas(envtest, ns) == 3
+
+        envtest.kubectl(
+            "annotate",
+            "remediation",
+            "scale-down",
+            "-n",
+            ns,
+            "--overwrite",
+            "logswarm.io/approved-by=alice@example.com",
+        )
+        _eventually(
+            lambda: _phase(envtest, ns, "scale-down") == "Succeeded",
+            what="the approved remediation to succeed",
+            log=log,
+        )
+    assert _replicas(envtest, ns) == 1
+    obj = _get(envtest, ns, "remediation", "scale-down")
+    status = obj["status"]
+    assert status["approvedBy"] == "alice@example.com"
+    (receipt,) = status["receipts"]
+    assert receipt["stepId"] == "scale-web"
+    assert receipt["changed"] is True
+    assert receipt["idempotencyKey"] == "scale-down/scale-web"
+    assert receipt["preImage"]["replicas"] == 3
+    assert [s["state"] for s in status["steps"]] == ["applied"]
+    for kind, expected in (("Approved", "True"), ("Applied", "True"), ("Succeeded", "True")):
+        condition = _condition(obj, kind)
+        assert condition is not None
+        assert condition["status"] == expected, condition
+        assert condition["observedGeneration"] == obj["metadata"]["generation"]
+    # The write-ahead journal the executor resumes from, owned by the Remediation.
+    journal = _get(envtest, ns, "configmap", "scale-down-journal")
+    assert journal["metadata"]["ownerReferences"][0]["uid"] == obj["metadata"]["uid"]
+    kinds = [json.loads(line)["type"] for line in journal["data"]["journal.jsonl"].splitlines()]
+    assert kinds == ["plan", "intent", "applied", "finished"]
+    events = envtest.kubectl(
+        "get", "events", "-n", ns, "--field-selector=involvedObject.name=scale-down", "-o", "json"
+    )
+    reasons = {e["reason"] for e in json.loads(events.stdout)["items"]}
+    assert {"ApprovalRequired", "ApprovalRefused", "Approved", "Applied", "Verified"} <= reasons
+
+
+def test_failed_verification_rolls_the_change_back(
+    envtest: EnvTest, envtest_namespace: str, crds: None, tmp_path: Path
+) -> None:
+    ns = envtest_namespace
+    log = tmp_path / "operator.log"
+    _apply(envtest, ns, _web(3))
+    _apply(envtest, ns, _pool("ops", allowedApprovers=["alice@example.com"]))
+    _apply(envtest, ns, _incident())
+    readiness = [{"type": "readiness", "namespace": ns, "name": "web"}]
+    with _operator(envtest, ns, log, LOGSWARM_VERIFY_GRACE_SECONDS="1"):
+        # Scaling up is low risk: the policy allows it without a person.
+        _apply(envtest, ns, _remediation("scale-up", ns, 5, readiness))
+        _eventually(
+            lambda: _phase(envtest, ns, "scale-up") == "RolledBack",
+            what="the unverified change to be rolled back",
+            log=log,
+        )
+    assert _replicas(envtest, ns) == 3
+    obj = _get(envtest, ns, "remediation", "scale-up")
+    assert _condition(obj, "Approved")["reason"] == "PolicyAllowed"  # type: ignore[index]
+    assert _condition(obj, "Applied")["status"] == "True"  # type: ignore[index]
+    assert _condition(obj, "Verified")["status"] == "False"  # type: ignore[index]
+    assert _condition(obj, "RolledBack")["status"] == "True"  # type: ignore[index]
+    assert _condition(obj, "Succeeded")["status"] == "False"  # type: ignore[index]
+    (receipt,) = obj["status"]["receipts"]
+    assert receipt["preImage"]["replicas"] == 3
+    assert [s["state"] for s in obj["status"]["steps"]] == ["rolled_back"]
