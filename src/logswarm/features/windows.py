@@ -35,6 +35,7 @@ __all__ = [
     "KeyFunction",
     "SlidingWindower",
     "TimeWindowCounts",
+    "WindowCounters",
     "by_field",
     "by_pod",
     "hdfs_block_id",
@@ -188,11 +189,11 @@ def numeric_increments(record: LogRecord) -> Iterator[tuple[str, float]]:
 
 
 @dataclass(slots=True)
-class TimeWindowCounts:
-    """One time window ``[start, end)``: counters and a few sample records, never all records.
+class WindowCounters:
+    """What every window counts: the shape :class:`logswarm.features.WindowFeatures` reads.
 
-    Attribute names match the pipeline's window statistics, so
-    :class:`logswarm.features.WindowFeatures` reads either.
+    Shared by the sliding windows here and the pipeline's per-stream windows
+    (:class:`logswarm.pipeline.windows.WindowStats`), so both feed the same feature code.
     """
 
     start: datetime
@@ -201,24 +202,31 @@ class TimeWindowCounts:
     templates: Counter[int] = field(default_factory=Counter)
     severities: Counter[int] = field(default_factory=Counter)
     entities: Counter[tuple[EntityKind, str]] = field(default_factory=Counter)
+    sources: Counter[str] = field(default_factory=Counter)
+    #: Records with a ground-truth anomaly label, when labels were supplied.
+    labelled_anomalous: int = 0
+    first_labelled_ts: datetime | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(c for sev, c in self.severities.items() if sev >= Severity.ERROR)
+
+
+@dataclass(slots=True)
+class TimeWindowCounts(WindowCounters):
+    """One time window ``[start, end)``: counters and a few sample records, never all records."""
+
     #: Distinct entities not kept because ``max_entities`` was reached (still counted here).
     entity_overflow: int = 0
-    sources: Counter[str] = field(default_factory=Counter)
     numeric: dict[str, float] = field(default_factory=dict)
     #: ``(index in the input stream, record)``: the first records, then the first errors.
     samples: list[tuple[int, LogRecord]] = field(default_factory=list)
     first_index: int | None = None
     last_index: int | None = None
-    labelled_anomalous: int = 0
-    first_labelled_ts: datetime | None = None
 
     @property
     def key(self) -> str:
         return self.start.isoformat()
-
-    @property
-    def errors(self) -> int:
-        return sum(c for sev, c in self.severities.items() if sev >= Severity.ERROR)
 
 
 class SlidingWindower:

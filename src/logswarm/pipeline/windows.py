@@ -11,11 +11,11 @@ another's signal.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from logswarm.features.windows import WindowCounters
 from logswarm.incidents import EntityKind
 from logswarm.records import LogRecord, Severity
 
@@ -31,33 +31,19 @@ def stream_of(record: LogRecord) -> str:
     return record.service or record.source.value
 
 
-@dataclass(slots=True)
-class WindowStats:
-    """Everything the detectors and the incident builder need about one window."""
+@dataclass(slots=True, kw_only=True)
+class WindowStats(WindowCounters):
+    """Everything the detectors and the incident builder need about one window of one stream."""
 
     stream: str
-    start: datetime
-    end: datetime
-    n: int = 0
-    templates: Counter[int] = field(default_factory=Counter)
-    severities: Counter[int] = field(default_factory=Counter)
-    entities: Counter[tuple[EntityKind, str]] = field(default_factory=Counter)
-    sources: Counter[str] = field(default_factory=Counter)
     regions: set[str] = field(default_factory=set)
     samples: list[LogRecord] = field(default_factory=list)
     first_ts: datetime | None = None
     last_ts: datetime | None = None
-    #: Records with a ground-truth anomaly label, when labels were supplied.
-    labelled_anomalous: int = 0
-    first_labelled_ts: datetime | None = None
 
     @property
     def key(self) -> str:
         return f"{self.stream}@{self.start.isoformat()}"
-
-    @property
-    def errors(self) -> int:
-        return sum(c for sev, c in self.severities.items() if sev >= Severity.ERROR)
 
     @property
     def warnings(self) -> int:
