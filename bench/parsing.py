@@ -33,7 +33,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from logswarm.evaluation.parsing import grouping_accuracy, parsing_accuracy
-from logswarm.parsing import LogFormat, MinerConfig, TemplateMiner
+from logswarm.ingest import LoghubFormat
+from logswarm.parsing import MinerConfig, TemplateMiner
 
 # The Loghub format of each system, as in the logparser benchmark settings. Only used to
 # check that our format splitter cuts the same Content as the published structured files;
@@ -90,12 +91,12 @@ def load_system(
         rows = list(csv.DictReader(handle))
     contents = [row["Content"] for row in rows]
     truth = [row["EventTemplate"] for row in rows]
-    log_format = LogFormat(LOGHUB_FORMATS[system])
+    log_format = LoghubFormat(LOGHUB_FORMATS[system])
     agree = 0
     with (folder / f"{system}_2k.log").open(encoding="utf-8", newline="\n") as handle:
         for line, content in zip(handle, contents, strict=False):
-            fields = log_format.split(line)
-            if fields is not None and fields["Content"] == content.strip():
+            fields = log_format.parse(line)
+            if fields is not None and fields["Content"].strip() == content.strip():
                 agree += 1
     return contents, truth, agree
 

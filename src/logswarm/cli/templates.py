@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from logswarm.parsing.log_format import LogFormat, LogFormatError
+from logswarm.ingest import LogFormatError, LoghubFormat
 from logswarm.parsing.miner import TemplateMiner, TemplateStateError
 
 __all__ = ["add_parser", "run"]
@@ -55,11 +55,11 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Mine ``args.file`` and write ``args.out``; returns the process exit code."""
     try:
-        log_format = LogFormat(args.log_format) if args.log_format else None
+        log_format = LoghubFormat(args.log_format) if args.log_format else None
     except LogFormatError as error:
         print(f"logswarm templates: {error}", file=sys.stderr)
         return 2
-    if log_format is not None and "Content" not in log_format.fields:
+    if log_format is not None and "Content" not in log_format.headers:
         print("logswarm templates: --log-format must name a <Content> field", file=sys.stderr)
         return 2
     state: Path | None = args.state
@@ -79,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
                 if log_format is None:
                     content: str | None = line
                 else:
-                    fields = log_format.split(line)
-                    content = None if fields is None else fields["Content"]
+                    fields = log_format.parse(line)
+                    content = None if fields is None else fields["Content"].strip()
                 if content is None:
                     unmatched += 1
                     assigned.append(_NO_TEMPLATE)
