@@ -67,9 +67,9 @@ def test_short_names_do_not_collide_with_other_resources(crds: EnvTest) -> None:
 @pytest.mark.parametrize(
     "sample",
     [
-        "agentpool-linear.yaml",
-        "agentpool-rag.yaml",
-        "agentpool-smart.yaml",
+        "agentpools/linear.yaml",
+        "agentpools/rag.yaml",
+        "agentpools/smart.yaml",
         "incident.yaml",
         "remediation.yaml",
     ],
@@ -88,7 +88,7 @@ def _rejected(envtest: EnvTest, namespace: str, document: dict[str, Any]) -> str
 def test_unknown_topology_is_rejected_naming_the_field(
     crds: EnvTest, envtest_namespace: str
 ) -> None:
-    pool = _load("agentpool-linear.yaml")
+    pool = _load("agentpools/linear.yaml")
     pool["spec"]["topology"] = "mesh"
     message = _rejected(crds, envtest_namespace, pool)
     assert "spec.topology" in message
@@ -96,7 +96,7 @@ def test_unknown_topology_is_rejected_naming_the_field(
 
 
 def test_replicas_out_of_range_are_rejected(crds: EnvTest, envtest_namespace: str) -> None:
-    pool = _load("agentpool-linear.yaml")
+    pool = _load("agentpools/linear.yaml")
     pool["spec"]["roles"][0]["replicas"] = 21
     message = _rejected(crds, envtest_namespace, pool)
     assert "spec.roles[0].replicas" in message
@@ -104,7 +104,7 @@ def test_replicas_out_of_range_are_rejected(crds: EnvTest, envtest_namespace: st
 
 
 def test_duplicate_roles_are_rejected_by_cel(crds: EnvTest, envtest_namespace: str) -> None:
-    pool = _load("agentpool-linear.yaml")
+    pool = _load("agentpools/linear.yaml")
     pool["spec"]["roles"].append({"name": "planner"})
     assert "spec.roles names must be unique" in _rejected(crds, envtest_namespace, pool)
 
@@ -196,7 +196,7 @@ def test_kubectl_get_shows_the_printer_columns_and_status(
 
 def test_category_lists_every_kind(crds: EnvTest, envtest_namespace: str) -> None:
     ns = envtest_namespace
-    for sample in ("agentpool-linear.yaml", "incident.yaml", "remediation.yaml"):
+    for sample in ("agentpools/linear.yaml", "incident.yaml", "remediation.yaml"):
         assert _apply(crds, ns, _load(sample)).returncode == 0
     names = crds.kubectl("get", "logswarm", "-n", ns, "-o", "name").stdout.split()
     assert sorted(names) == [
@@ -204,3 +204,18 @@ def test_category_lists_every_kind(crds: EnvTest, envtest_namespace: str) -> Non
         "incident.logswarm.io/checkout-oom",
         "remediation.logswarm.io/checkout-oom-memory",
     ]
+
+
+def test_pool_and_remediation_tables_have_their_columns(
+    crds: EnvTest, envtest_namespace: str
+) -> None:
+    ns = envtest_namespace
+    for sample in ("agentpools/rag.yaml", "remediation.yaml"):
+        assert _apply(crds, ns, _load(sample)).returncode == 0
+    pools = crds.kubectl("get", "ap", "-n", ns).stdout.splitlines()
+    assert pools[0].split() == ["NAME", "TOPOLOGY", "REGION", "READY", "AGE"]
+    assert pools[1].split()[:3] == ["rag", "rag", "us-east-1"]
+    remediations = crds.kubectl("get", "rem", "-n", ns).stdout.splitlines()
+    assert remediations[0].split() == ["NAME", "INCIDENT", "PHASE", "APPROVED", "RISK", "AGE"]
+    assert remediations[1].split()[:2] == ["checkout-oom-memory", "checkout-oom"]
+    assert "Medium" in remediations[1].split()

@@ -145,17 +145,24 @@ def test_remediation_actions_are_the_closed_vocabulary() -> None:
 
 
 def test_agent_pool_rejects_out_of_range_replicas_and_unknown_fields() -> None:
-    pool = _sample("agentpool-linear.yaml")
+    pool = _sample("agentpools/linear.yaml")
     pool["spec"]["roles"][0]["replicas"] = 21
     with pytest.raises(ValidationError, match="replicas"):
         v1.AgentPool.model_validate(pool)
-    pool = _sample("agentpool-linear.yaml")
+    pool = _sample("agentpools/linear.yaml")
     pool["spec"]["approvedBy"] = "mallory"
     with pytest.raises(ValidationError, match="approvedBy"):
         v1.AgentPool.model_validate(pool)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.yaml")))
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        str(p.relative_to(SAMPLES))
+        for p in SAMPLES.rglob("*.yaml")
+        if p.name != "kustomization.yaml"
+    ),
+)
 def test_samples_parse_into_the_models(name: str) -> None:
     document = _sample(name)
     model = {"AgentPool": v1.AgentPool, "Incident": v1.Incident, "Remediation": v1.Remediation}

@@ -9,6 +9,8 @@ what the controller observed; nothing the controller writes lives in spec. Statu
 ``conditions`` — a list keyed by ``type``, each with ``status`` (True/False/Unknown), a
 CamelCase ``reason``, a human ``message``, ``lastTransitionTime`` and ``observedGeneration``.
 Field names on the wire are camelCase (models accept snake_case too, for Python callers).
+Write with ``model_dump(mode="json", exclude_none=True)``: the generated schemas are not
+nullable, and in a merge patch an absent field is left alone while ``null`` deletes it.
 
 Two deliberate exceptions to camelCase: a Remediation's ``steps[].action`` and
 ``verification[]`` *are* the closed vocabulary of :mod:`logswarm.remediation.vocabulary` and
