@@ -250,9 +250,13 @@ class Crash(BaseException):
     """The process dying between the write and the journal's outcome record."""
 
 
-def test_crash_between_write_and_outcome_is_recovered_by_a_fresh_executor(
+def _crash_at_second_step(
     aws_world: Any, harness_factory: Any
-) -> None:
+) -> tuple[tuple[str, ...], dict[str, Any], Any, Any]:
+    """Approve and run a two-step plan whose process dies after writing step 2.
+
+    Returns the action names, their state before, the plan and the crashed harness.
+    """
     _staging(aws_world)
     names = ("revoke-sg", "nacl-deny")
     before = {n: aws_world.backend.observe(ACTIONS[n](aws_world)) for n in names}
@@ -264,6 +268,13 @@ def test_crash_between_write_and_outcome_is_recovered_by_a_fresh_executor(
         harness.safety.approve(plan, step, approver="alice@example.com")
     with pytest.raises(Crash):
         harness.executor.execute(plan, incident=aws_world.incident())
+    return names, before, plan, harness
+
+
+def test_crash_between_write_and_outcome_is_recovered_by_a_fresh_executor(
+    aws_world: Any, harness_factory: Any
+) -> None:
+    names, before, _, harness = _crash_at_second_step(aws_world, harness_factory)
     assert aws_world.backend.observe(ACTIONS["nacl-deny"](aws_world))["entry"] is not None
 
     fresh = harness.fresh({Provider.AWS: AwsBackend(aws_world.clients)})
@@ -277,17 +288,7 @@ def test_crash_between_write_and_outcome_is_recovered_by_a_fresh_executor(
 def test_crash_then_resume_finishes_the_plan_and_keeps_the_true_pre_image(
     aws_world: Any, harness_factory: Any
 ) -> None:
-    _staging(aws_world)
-    names = ("revoke-sg", "nacl-deny")
-    before = {n: aws_world.backend.observe(ACTIONS[n](aws_world)) for n in names}
-    harness = harness_factory({Provider.AWS: _FailOn(aws_world.backend, "s2", Crash())})
-    from logswarm.remediation import RemediationPlan
-
-    plan = RemediationPlan.model_validate(_plan(aws_world, *names))
-    for step in ("s1", "s2"):
-        harness.safety.approve(plan, step, approver="alice@example.com")
-    with pytest.raises(Crash):
-        harness.executor.execute(plan, incident=aws_world.incident())
+    names, before, plan, harness = _crash_at_second_step(aws_world, harness_factory)
 
     fresh = harness.fresh({Provider.AWS: AwsBackend(aws_world.clients)})
     for step in ("s1", "s2"):

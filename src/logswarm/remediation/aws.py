@@ -117,6 +117,19 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _only(found: dict[str, Any], key: str, what: str) -> dict[str, Any]:
+    """The first of the items a describe call returned under ``key``; none: ``what`` not found."""
+    items = found.get(key, [])
+    if not items:
+        raise TargetNotFoundError(f"{what} not found")
+    return dict(items[0])
+
+
+def _tag_map(tags: list[dict[str, str]]) -> dict[str, str]:
+    """EC2/IAM/Auto Scaling ``[{"Key": k, "Value": v}]`` tags as a mapping."""
+    return {t["Key"]: t["Value"] for t in tags}
+
+
 class AwsBackend:
     """Implements :class:`~logswarm.remediation.backend.ActionBackend` for AWS."""
 
@@ -166,10 +179,7 @@ class AwsBackend:
             self.clients.ec2.describe_security_groups,
             GroupIds=[group_id],
         )
-        groups = found.get("SecurityGroups", [])
-        if not groups:
-            raise TargetNotFoundError(f"security group {group_id} not found")
-        return dict(groups[0])
+        return _only(found, "SecurityGroups", f"security group {group_id}")
 
     def _rule(self, action: RevokeSecurityGroupIngress) -> dict[str, JsonValue]:
         group = self._group(action.group_id)
@@ -198,16 +208,19 @@ class AwsBackend:
             perm["ToPort"] = action.to_port
         return perm
 
-    def _nacl_entry(self, action: AddNaclDenyEntry) -> dict[str, JsonValue] | None:
-        found = self._call(
-            "describe network ACL",
-            self.clients.ec2.describe_network_acls,
-            NetworkAclIds=[action.network_acl_id],
+    def _describe_nacl(self, acl_id: str) -> dict[str, Any]:
+        return dict(
+            self._call(
+                "describe network ACL",
+                self.clients.ec2.describe_network_acls,
+                NetworkAclIds=[acl_id],
+            )
         )
-        acls = found.get("NetworkAcls", [])
-        if not acls:
-            raise TargetNotFoundError(f"network ACL {action.network_acl_id} not found")
-        for entry in acls[0].get("Entries", []):
+
+    def _nacl_entry(self, action: AddNaclDenyEntry) -> dict[str, JsonValue] | None:
+        found = self._describe_nacl(action.network_acl_id)
+        acl = _only(found, "NetworkAcls", f"network ACL {action.network_acl_id}")
+        for entry in acl.get("Entries", []):
             if (
                 int(entry["RuleNumber"]) == action.rule_number
                 and bool(entry["Egress"]) == action.egress
@@ -242,10 +255,7 @@ class AwsBackend:
             self.clients.autoscaling.describe_auto_scaling_groups,
             AutoScalingGroupNames=[name],
         )
-        groups = found.get("AutoScalingGroups", [])
-        if not groups:
-            raise TargetNotFoundError(f"auto scaling group {name} not found")
-        return dict(groups[0])
+        return _only(found, "AutoScalingGroups", f"auto scaling group {name}")
 
     def _instance(self, instance_id: str) -> dict[str, Any]:
         found = self._call(
@@ -285,26 +295,19 @@ class AwsBackend:
 
     def _tags(self, action: ActionSpec) -> dict[str, str]:
         if isinstance(action, SetAsgDesiredCapacity):
-            return {t["Key"]: t["Value"] for t in self._asg(action.group_name).get("Tags", [])}
+            return _tag_map(self._asg(action.group_name).get("Tags", []))
         if isinstance(action, StopInstance):
-            return {
-                t["Key"]: t["Value"] for t in self._instance(action.instance_id).get("Tags", [])
-            }
+            return _tag_map(self._instance(action.instance_id).get("Tags", []))
         if isinstance(action, RevokeSecurityGroupIngress):
-            return {t["Key"]: t["Value"] for t in self._group(action.group_id).get("Tags", [])}
+            return _tag_map(self._group(action.group_id).get("Tags", []))
         if isinstance(action, AddNaclDenyEntry):
-            found = self._call(
-                "describe network ACL",
-                self.clients.ec2.describe_network_acls,
-                NetworkAclIds=[action.network_acl_id],
-            )
-            acls = found.get("NetworkAcls", [])
-            return {t["Key"]: t["Value"] for t in (acls[0].get("Tags", []) if acls else [])}
+            acls = self._describe_nacl(action.network_acl_id).get("NetworkAcls", [])
+            return _tag_map(acls[0].get("Tags", []) if acls else [])
         if isinstance(action, DeactivateAccessKey):
             tags = self._call(
                 "list user tags", self.clients.iam.list_user_tags, UserName=action.user_name
             )
-            return {t["Key"]: t["Value"] for t in tags.get("Tags", [])}
+            return _tag_map(tags.get("Tags", []))
         if isinstance(action, SetLambdaReservedConcurrency):
             fn = self._call(
                 "get function", self.clients.lambda_.get_function, FunctionName=action.function_name
@@ -473,16 +476,40 @@ class AwsBackend:
             applied_at=self.clock(),
         )
 
+    # Each of these writes both the change and its undo.
+
+    def _set_key_status(self, what: str, action: DeactivateAccessKey, status: str) -> None:
+        self._call(
+            what,
+            self.clients.iam.update_access_key,
+            UserName=action.user_name,
+            AccessKeyId=action.access_key_id,
+            Status=status,
+        )
+
+    def _set_capacity(self, what: str, action: SetAsgDesiredCapacity, capacity: int) -> None:
+        self._call(
+            what,
+            self.clients.autoscaling.set_desired_capacity,
+            AutoScalingGroupName=action.group_name,
+            DesiredCapacity=capacity,
+            HonorCooldown=False,
+        )
+
+    def _put_concurrency(
+        self, what: str, action: SetLambdaReservedConcurrency, reserved: int
+    ) -> None:
+        self._call(
+            what,
+            self.clients.lambda_.put_function_concurrency,
+            FunctionName=action.function_name,
+            ReservedConcurrentExecutions=reserved,
+        )
+
     def _write(self, action: ActionSpec, pre: dict[str, JsonValue]) -> None:
         c = self.clients
         if isinstance(action, DeactivateAccessKey):
-            self._call(
-                "deactivate access key",
-                c.iam.update_access_key,
-                UserName=action.user_name,
-                AccessKeyId=action.access_key_id,
-                Status="Inactive",
-            )
+            self._set_key_status("deactivate access key", action, "Inactive")
         elif isinstance(action, RevokeSecurityGroupIngress):
             self._call(
                 "revoke ingress",
@@ -495,22 +522,11 @@ class AwsBackend:
                 "create NACL entry", c.ec2.create_network_acl_entry, **self._nacl_kwargs(action)
             )
         elif isinstance(action, SetAsgDesiredCapacity):
-            self._call(
-                "set desired capacity",
-                c.autoscaling.set_desired_capacity,
-                AutoScalingGroupName=action.group_name,
-                DesiredCapacity=action.desired_capacity,
-                HonorCooldown=False,
-            )
+            self._set_capacity("set desired capacity", action, action.desired_capacity)
         elif isinstance(action, StopInstance):
             self._call("stop instance", c.ec2.stop_instances, InstanceIds=[action.instance_id])
         elif isinstance(action, SetLambdaReservedConcurrency):
-            self._call(
-                "put function concurrency",
-                c.lambda_.put_function_concurrency,
-                FunctionName=action.function_name,
-                ReservedConcurrentExecutions=action.reserved_concurrency,
-            )
+            self._put_concurrency("put function concurrency", action, action.reserved_concurrency)
 
     def verify(self, receipt: Receipt) -> list[str]:
         current = self.observe(receipt.action)
@@ -524,13 +540,7 @@ class AwsBackend:
         if self._restored(action, current, pre_image):
             return  # idempotent: already back
         if isinstance(action, DeactivateAccessKey):
-            self._call(
-                "reactivate access key",
-                c.iam.update_access_key,
-                UserName=action.user_name,
-                AccessKeyId=action.access_key_id,
-                Status=str(pre_image["status"]),
-            )
+            self._set_key_status("reactivate access key", action, str(pre_image["status"]))
         elif isinstance(action, RevokeSecurityGroupIngress):
             if pre_image.get("present"):
                 description = pre_image.get("description")
@@ -554,13 +564,8 @@ class AwsBackend:
                     Egress=action.egress,
                 )
         elif isinstance(action, SetAsgDesiredCapacity):
-            self._call(
-                "restore desired capacity",
-                c.autoscaling.set_desired_capacity,
-                AutoScalingGroupName=action.group_name,
-                DesiredCapacity=int(pre_image["desired_capacity"]),  # type: ignore[arg-type]
-                HonorCooldown=False,
-            )
+            capacity = int(pre_image["desired_capacity"])  # type: ignore[arg-type]
+            self._set_capacity("restore desired capacity", action, capacity)
         elif isinstance(action, StopInstance):
             if pre_image.get("state") in {"running", "pending"}:
                 self._call(
@@ -575,12 +580,8 @@ class AwsBackend:
                     FunctionName=action.function_name,
                 )
             else:
-                self._call(
-                    "restore function concurrency",
-                    c.lambda_.put_function_concurrency,
-                    FunctionName=action.function_name,
-                    ReservedConcurrentExecutions=int(before),  # type: ignore[arg-type]
-                )
+                reserved = int(before)  # type: ignore[arg-type]
+                self._put_concurrency("restore function concurrency", action, reserved)
 
     def _restored(
         self, action: ActionSpec, current: dict[str, JsonValue], pre_image: dict[str, JsonValue]

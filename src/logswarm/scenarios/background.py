@@ -22,7 +22,7 @@ from logswarm.scenarios.engine import (
     World,
 )
 from logswarm.scenarios.formats import NS
-from logswarm.scenarios.topology import Deployment, Node, Pod, Topology
+from logswarm.scenarios.topology import Deployment, IamUser, Node, Pod, Topology
 
 __all__ = ["build_streams", "traffic_curve"]
 
@@ -232,35 +232,21 @@ def _java_renderer() -> Renderer:
         for i, t in enumerate(times):
             w = which[i]
             if w < 0.55:
-                text = _app(
-                    st[i],
-                    "java",
-                    t,
-                    "info",
+                level, logger = "info", "c.a.payment.PaymentController"
+                msg = (
                     f"Charge authorised order=ord_{num[i]:06d} amount={num[i] % 20000 / 100:.2f} "
-                    f"currency=EUR psp_ms={ms[i]:.0f} trace_id={traces[i]}",
-                    logger="c.a.payment.PaymentController",
+                    f"currency=EUR psp_ms={ms[i]:.0f} trace_id={traces[i]}"
                 )
             elif w < 0.85:
-                text = _app(
-                    st[i],
-                    "java",
-                    t,
-                    "info",
-                    f"Fraud check passed order=ord_{num[i]:06d} score=0.0{num[i] % 9}",
-                    logger="c.a.payment.RiskService",
-                )
+                level, logger = "info", "c.a.payment.RiskService"
+                msg = f"Fraud check passed order=ord_{num[i]:06d} score=0.0{num[i] % 9}"
             else:
-                text = _app(
-                    st[i],
-                    "java",
-                    t,
-                    "debug",
+                level, logger = "debug", "com.zaxxer.hikari.pool.HikariPool"
+                msg = (
                     f"HikariPool-1 - Pool stats (total=10, active={num[i] % 4}, "
-                    f"idle={10 - num[i] % 4}, waiting=0)",
-                    logger="com.zaxxer.hikari.pool.HikariPool",
+                    f"idle={10 - num[i] % 4}, waiting=0)"
                 )
-            out.append(f"{st[i]}Z stdout F {text}")
+            out.append(f"{st[i]}Z stdout F {_app(st[i], 'java', t, level, msg, logger=logger)}")
         return out
 
     return render
@@ -509,128 +495,52 @@ def _cloudtrail_renderer(topo: Topology) -> Renderer:
     bob, ci, backup = aws.user("bob"), aws.user("ci-deploy"), aws.user("svc-backup")
     node_ua = "aws-sdk-go/1.55.5 (go1.22.5; linux; amd64)"
     # (weight, user_type, principal, source, ua, event_source, event_name, read_only, key)
-    calls: tuple[tuple[float, str, str, str, str, str, str, bool, str | None], ...] = (
-        (
-            6,
-            "AssumedRole",
-            "eks-node-role",
-            aws.nat_ip,
-            node_ua,
-            "ec2.amazonaws.com",
-            "DescribeInstances",
-            True,
-            None,
-        ),
-        (
-            4,
-            "AssumedRole",
-            "eks-node-role",
-            aws.nat_ip,
-            node_ua,
-            "ecr.amazonaws.com",
-            "GetAuthorizationToken",
-            True,
-            None,
-        ),
-        (
+    Call = tuple[float, str, str, str, str, str, str, bool, str | None]
+
+    def role(weight: float, principal: str, ua: str, source: str, name: str, ro: bool) -> Call:
+        """A workload's assumed role calling through the NAT gateway (temporary keys)."""
+        return (weight, "AssumedRole", principal, aws.nat_ip, ua, source, name, ro, None)
+
+    def person(weight: float, user: IamUser, source: str, name: str, ro: bool) -> Call:
+        """An IAM user calling from home with their own tool and long-lived key."""
+        return (
+            weight,
+            "IAMUser",
+            user.name,
+            user.home_ip,
+            user.user_agent,
+            source,
+            name,
+            ro,
+            user.access_key,
+        )
+
+    calls: tuple[Call, ...] = (
+        role(6, "eks-node-role", node_ua, "ec2.amazonaws.com", "DescribeInstances", True),
+        role(4, "eks-node-role", node_ua, "ecr.amazonaws.com", "GetAuthorizationToken", True),
+        role(
             3,
-            "AssumedRole",
             "eks-node-role",
-            aws.nat_ip,
             node_ua,
             "autoscaling.amazonaws.com",
             "DescribeAutoScalingGroups",
             True,
-            None,
         ),
-        (
-            5,
-            "AssumedRole",
-            "checkout-irsa",
-            aws.nat_ip,
-            "Boto3/1.35.10",
-            "s3.amazonaws.com",
-            "PutObject",
-            False,
-            None,
-        ),
-        (
+        role(5, "checkout-irsa", "Boto3/1.35.10", "s3.amazonaws.com", "PutObject", False),
+        role(3, "checkout-irsa", "Boto3/1.35.10", "s3.amazonaws.com", "GetObject", True),
+        role(
             3,
-            "AssumedRole",
             "checkout-irsa",
-            aws.nat_ip,
-            "Boto3/1.35.10",
-            "s3.amazonaws.com",
-            "GetObject",
-            True,
-            None,
-        ),
-        (
-            3,
-            "AssumedRole",
-            "checkout-irsa",
-            aws.nat_ip,
             "Boto3/1.35.10",
             "sts.amazonaws.com",
             "AssumeRoleWithWebIdentity",
             False,
-            None,
         ),
-        (
-            2,
-            "IAMUser",
-            backup.name,
-            backup.home_ip,
-            backup.user_agent,
-            "s3.amazonaws.com",
-            "PutObject",
-            False,
-            backup.access_key,
-        ),
-        (
-            1,
-            "IAMUser",
-            ci.name,
-            ci.home_ip,
-            ci.user_agent,
-            "ecr.amazonaws.com",
-            "PutImage",
-            False,
-            ci.access_key,
-        ),
-        (
-            1,
-            "IAMUser",
-            ci.name,
-            ci.home_ip,
-            ci.user_agent,
-            "sts.amazonaws.com",
-            "GetCallerIdentity",
-            True,
-            ci.access_key,
-        ),
-        (
-            1,
-            "IAMUser",
-            bob.name,
-            bob.home_ip,
-            bob.user_agent,
-            "ec2.amazonaws.com",
-            "DescribeSecurityGroups",
-            True,
-            bob.access_key,
-        ),
-        (
-            1,
-            "IAMUser",
-            bob.name,
-            bob.home_ip,
-            bob.user_agent,
-            "logs.amazonaws.com",
-            "FilterLogEvents",
-            True,
-            bob.access_key,
-        ),
+        person(2, backup, "s3.amazonaws.com", "PutObject", False),
+        person(1, ci, "ecr.amazonaws.com", "PutImage", False),
+        person(1, ci, "sts.amazonaws.com", "GetCallerIdentity", True),
+        person(1, bob, "ec2.amazonaws.com", "DescribeSecurityGroups", True),
+        person(1, bob, "logs.amazonaws.com", "FilterLogEvents", True),
     )
     weights = np.array([c[0] for c in calls])
     weights = weights / weights.sum()
@@ -643,7 +553,7 @@ def _cloudtrail_renderer(topo: Topology) -> Renderer:
         for i, t in enumerate(times):
             _, utype, principal, src, ua, source, name, ro, key = calls[which[i]]
             h = f"{num[i][0]:016x}{num[i][1]:016x}"
-            event_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+            event_id = fmt.uuid_text(h)
             request = _request_for(topo, name, num[i][0])
             out.append(
                 fmt.cloudtrail_record(
@@ -705,8 +615,7 @@ def _routine(world: World) -> None:
     while t < world.t_end - 120 * NS:
         job = f"orders-report-{(t // NS) // 60}"
         pod_name = f"{job}-{''.join(rng.choice('bcdfghjklmnpqrstvwxz2456789') for _ in range(5))}"
-        uid = f"{rng.getrandbits(128):032x}"
-        uid = f"{uid[:8]}-{uid[8:12]}-4{uid[13:16]}-a{uid[17:20]}-{uid[20:]}"
+        uid = fmt.uuid_text(f"{rng.getrandbits(128):032x}")
         node = topo.nodes[rng.randrange(len(topo.nodes))]
         seq = (
             (0.2, "Job", job, "SuccessfulCreate", f"Created pod: {pod_name}", "job-controller"),

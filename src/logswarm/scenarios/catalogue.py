@@ -171,33 +171,14 @@ def caller_errors(
 
 def _restart_events(ctx: Injection, pod: Pod, t: int, *, restarts: int, first: int) -> None:
     """What the kubelet reports around a container restart."""
-    ctx.pod_event(
-        t + 1 * NS,
-        pod,
-        "Pulled",
-        f'Container image "{pod.image}" already present on machine',
-        type_="Normal",
-        count=restarts + 1,
-        first=first,
-    )
-    ctx.pod_event(
-        t + 2 * NS,
-        pod,
-        "Created",
-        f"Created container: {pod.container}",
-        type_="Normal",
-        count=restarts + 1,
-        first=first,
-    )
-    ctx.pod_event(
-        t + 2 * NS,
-        pod,
-        "Started",
-        f"Started container {pod.container}",
-        type_="Normal",
-        count=restarts + 1,
-        first=first,
-    )
+    for dt, reason, message in (
+        (1, "Pulled", f'Container image "{pod.image}" already present on machine'),
+        (2, "Created", f"Created container: {pod.container}"),
+        (2, "Started", f"Started container {pod.container}"),
+    ):
+        ctx.pod_event(
+            t + dt * NS, pod, reason, message, type_="Normal", count=restarts + 1, first=first
+        )
     if restarts >= 2:
         ctx.pod_event(
             t,
@@ -208,6 +189,32 @@ def _restart_events(ctx: Injection, pod: Pod, t: int, *, restarts: int, first: i
             count=restarts - 1,
             first=first,
         )
+
+
+def _ct_user(
+    ctx: Injection,
+    t: int,
+    user: str,
+    source: str,
+    name: str,
+    *,
+    ip: str | None = None,
+    ua: str | None = None,
+    **kw: object,
+) -> None:
+    """A CloudTrail call with ``user``'s access key, by default from their home address and tool."""
+    u = ctx.aws.user(user)
+    ctx.cloudtrail(
+        t,
+        event_source=source,
+        event_name=name,
+        user_type="IAMUser",
+        principal=u.name,
+        access_key=u.access_key,
+        source_ip=u.home_ip if ip is None else ip,
+        user_agent=u.user_agent if ua is None else ua,
+        **kw,
+    )
 
 
 def _startup(ctx: Injection, pod: Pod, t: int, version: str) -> None:
@@ -318,17 +325,13 @@ def crashloop_bad_deploy(ctx: Injection) -> Outcome:
     dep = ctx.topo.deployments["cart"]
     new_hash = ctx.topo.new_rs_hash()
     image = dep.image.rsplit(":", 1)[0] + ":2.2.0"
-    ci = ctx.aws.user("ci-deploy")
     t0 = ctx.start
-    ctx.cloudtrail(
+    _ct_user(
+        ctx,
         t0,
-        event_source="ecr.amazonaws.com",
-        event_name="PutImage",
-        user_type="IAMUser",
-        principal=ci.name,
-        access_key=ci.access_key,
-        source_ip=ci.home_ip,
-        user_agent=ci.user_agent,
+        "ci-deploy",
+        "ecr.amazonaws.com",
+        "PutImage",
         request={"repositoryName": "shop/cart", "imageTag": "2.2.0"},
     )
     pod = ctx.new_pod("cart", rs_hash=new_hash, image=image)
@@ -964,23 +967,6 @@ def db_deadlock(ctx: Injection) -> Outcome:
 # -- AWS ---------------------------------------------------------------------------------------
 
 
-def _ct_user(
-    ctx: Injection, t: int, user: str, ip: str, ua: str, source: str, name: str, **kw: object
-) -> None:
-    u = ctx.aws.user(user)
-    ctx.cloudtrail(
-        t,
-        event_source=source,
-        event_name=name,
-        user_type="IAMUser",
-        principal=u.name,
-        access_key=u.access_key,
-        source_ip=ip,
-        user_agent=ua,
-        **kw,
-    )
-
-
 @scenario(
     "credential_compromise",
     category="aws",
@@ -996,8 +982,6 @@ def credential_compromise(ctx: Injection) -> Outcome:
         ctx,
         t,
         "bob",
-        bob.home_ip,
-        bob.user_agent,
         "sts.amazonaws.com",
         "GetCallerIdentity",
         read_only=True,
@@ -1006,8 +990,6 @@ def credential_compromise(ctx: Injection) -> Outcome:
         ctx,
         t + 30 * NS,
         "bob",
-        bob.home_ip,
-        bob.user_agent,
         "ec2.amazonaws.com",
         "DescribeInstances",
         read_only=True,
@@ -1032,10 +1014,10 @@ def credential_compromise(ctx: Injection) -> Outcome:
             ctx,
             t + i * 7 * NS,
             "bob",
-            attacker,
-            ua,
             source,
             name,
+            ip=attacker,
+            ua=ua,
             request=req,
             read_only=name.startswith(("List", "Get", "Describe")),
             error_code="AccessDenied" if denied else None,
@@ -1079,10 +1061,9 @@ def iam_privilege_escalation(ctx: Injection) -> Outcome:
         ctx,
         t,
         "ci-deploy",
-        ip,
-        ua,
         "iam.amazonaws.com",
         "ListAttachedUserPolicies",
+        ua=ua,
         request={"userName": "ci-deploy"},
         read_only=True,
     )
@@ -1090,10 +1071,9 @@ def iam_privilege_escalation(ctx: Injection) -> Outcome:
         ctx,
         t + 20 * NS,
         "ci-deploy",
-        ip,
-        ua,
         "iam.amazonaws.com",
         "AttachUserPolicy",
+        ua=ua,
         request={
             "userName": "ci-deploy",
             "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess",
@@ -1106,10 +1086,9 @@ def iam_privilege_escalation(ctx: Injection) -> Outcome:
         ctx,
         t + 50 * NS,
         "ci-deploy",
-        ip,
-        ua,
         "iam.amazonaws.com",
         "CreateAccessKey",
+        ua=ua,
         request={"userName": "alice"},
         response={
             "accessKey": {
@@ -1124,20 +1103,18 @@ def iam_privilege_escalation(ctx: Injection) -> Outcome:
         ctx,
         t + 80 * NS,
         "ci-deploy",
-        ip,
-        ua,
         "iam.amazonaws.com",
         "CreateLoginProfile",
+        ua=ua,
         request={"userName": "alice", "passwordResetRequired": False},
     )
     _ct_user(
         ctx,
         t + 95 * NS,
         "ci-deploy",
-        ip,
-        ua,
         "iam.amazonaws.com",
         "PutUserPolicy",
+        ua=ua,
         request={
             "userName": "ci-deploy",
             "policyName": "ci-extra",
@@ -1213,28 +1190,19 @@ def s3_exfiltration(ctx: Injection) -> Outcome:
         tt = t + int((60 + i * 3) * NS)
         sport = ctx.rng.randint(32768, 60999)
         pk = ctx.rng.randint(20000, 60000)
-        ctx.flow(
-            tt,
-            eni=node.eni,
-            src=pod.ip,
-            dst=drop,
-            sport=sport,
-            dport=443,
-            packets=pk,
-            size=pk * 1400,
-            seconds=58,
-        )
-        ctx.flow(
-            tt + NS,
-            eni=aws.nat_eni,
-            src=aws.nat_ip,
-            dst=drop,
-            sport=sport,
-            dport=443,
-            packets=pk,
-            size=pk * 1400,
-            seconds=58,
-        )
+        # The same connection seen leaving the node, then leaving the NAT gateway.
+        for dt, eni, src in ((0, node.eni, pod.ip), (NS, aws.nat_eni, aws.nat_ip)):
+            ctx.flow(
+                tt + dt,
+                eni=eni,
+                src=src,
+                dst=drop,
+                sport=sport,
+                dport=443,
+                packets=pk,
+                size=pk * 1400,
+                seconds=58,
+            )
     ctx.metric(
         "checkout", "network_tx_mib_per_s", start=t + 60 * NS, end=t + 300 * NS, op="set", value=85
     )
@@ -1253,14 +1221,11 @@ def s3_exfiltration(ctx: Injection) -> Outcome:
 def security_group_open_world(ctx: Injection) -> Outcome:
     aws = ctx.aws
     sg = aws.security_groups["bastion"]
-    bob = aws.user("bob")
     t = ctx.start
     _ct_user(
         ctx,
         t,
         "bob",
-        bob.home_ip,
-        bob.user_agent,
         "ec2.amazonaws.com",
         "AuthorizeSecurityGroupIngress",
         request={
@@ -1399,14 +1364,11 @@ def ddos(ctx: Injection) -> Outcome:
 )
 def lambda_throttling(ctx: Injection) -> Outcome:
     fn = ctx.aws.lambdas[1]
-    ci = ctx.aws.user("ci-deploy")
     t = ctx.start
     _ct_user(
         ctx,
         t,
         "ci-deploy",
-        ci.home_ip,
-        ci.user_agent,
         "lambda.amazonaws.com",
         "PutFunctionConcurrency20171031",
         request={"functionName": fn, "reservedConcurrentExecutions": 1},
@@ -1458,14 +1420,11 @@ def lambda_throttling(ctx: Injection) -> Outcome:
 )
 def asg_capacity(ctx: Injection) -> Outcome:
     aws = ctx.aws
-    bob = aws.user("bob")
     t = ctx.start
     _ct_user(
         ctx,
         t,
         "bob",
-        bob.home_ip,
-        bob.user_agent,
         "autoscaling.amazonaws.com",
         "UpdateAutoScalingGroup",
         request={"autoScalingGroupName": aws.asg, "maxSize": 3, "desiredCapacity": 3},
@@ -1475,8 +1434,6 @@ def asg_capacity(ctx: Injection) -> Outcome:
         ctx,
         t + 20 * NS,
         "bob",
-        bob.home_ip,
-        bob.user_agent,
         "autoscaling.amazonaws.com",
         "TerminateInstanceInAutoScalingGroup",
         request={"instanceId": gone.instance_id, "shouldDecrementDesiredCapacity": True},

@@ -527,5 +527,4 @@ _PIDS = {"kubelet": 1873, "containerd": 1402, "systemd": 1, "sshd": 2211}
 
 
 def _uuid(rng: random.Random) -> str:
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+    return fmt.uuid_text(f"{rng.getrandbits(128):032x}")

@@ -34,6 +34,7 @@ __all__ = [
     "nginx_access",
     "stamps",
     "syslog_line",
+    "uuid_text",
 ]
 
 NS = 1_000_000_000
@@ -44,6 +45,11 @@ FLOW_LOG_HEADER = (
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
     "start end action log-status"
 )
+
+
+def uuid_text(h: str) -> str:
+    """32 hex digits written as a version-4 UUID (as CloudTrail event ids and Kubernetes uids)."""
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
 
 
 def _day(day: int) -> tuple[str, str]:

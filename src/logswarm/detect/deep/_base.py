@@ -26,9 +26,24 @@ from logswarm.detect.deep._sequences import (
     rows_to_lists,
 )
 
-__all__ = ["TorchSequenceDetector"]
+__all__ = ["TorchSequenceDetector", "weighted_step"]
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def weighted_step(
+    optimiser: torch.optim.Optimizer, loss: torch.Tensor, weight: torch.Tensor
+) -> tuple[float, float]:
+    """One optimiser step on ``loss``, a mean weighted by ``weight``.
+
+    Returns what the batch adds to its epoch's weighted mean loss: ``(loss * sum(weight),
+    sum(weight))``.
+    """
+    optimiser.zero_grad()
+    loss.backward()  # type: ignore[no-untyped-call]
+    optimiser.step()
+    mass = float(weight.sum())
+    return float(loss.detach()) * mass, mass
 
 
 class TorchSequenceDetector(BaseDetector):

@@ -32,7 +32,7 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from logswarm.detect.deep._base import TorchSequenceDetector
+from logswarm.detect.deep._base import TorchSequenceDetector, weighted_step
 from logswarm.detect.deep._runtime import (
     distinct_with_counts,
     length_batches,
@@ -170,11 +170,9 @@ class DeepLogDetector(TorchSequenceDetector):
                 per_key = loss_fn(logits.transpose(1, 2), targets)  # (B, T)
                 w = weights[torch.as_tensor(batch)].unsqueeze(1) * (targets != PAD)
                 loss = (per_key * w).sum() / w.sum()
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-                total += float(loss.detach()) * float(w.sum())
-                norm += float(w.sum())
+                batch_total, batch_norm = weighted_step(optimiser, loss, w)
+                total += batch_total
+                norm += batch_norm
             history.append(total / max(norm, 1e-12))
         return history
 

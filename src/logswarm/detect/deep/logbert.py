@@ -30,7 +30,7 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from logswarm.detect.deep._base import TorchSequenceDetector
+from logswarm.detect.deep._base import TorchSequenceDetector, weighted_step
 from logswarm.detect.deep._runtime import (
     distinct_with_counts,
     length_batches,
@@ -200,11 +200,9 @@ class LogBERTDetector(TorchSequenceDetector):
                 if epoch > 0 and self.vhm_weight > 0:
                     vhm = (((dist - center) ** 2).sum(1) * w).sum() / w.sum()
                     loss = mlm + self.vhm_weight * vhm
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-                total += float(loss.detach()) * float(w.sum())
-                norm += float(w.sum())
+                batch_total, batch_norm = weighted_step(optimiser, loss, w)
+                total += batch_total
+                norm += batch_norm
             history.append(total / max(norm, 1e-12))
         net.eval()
         with torch.no_grad():
