@@ -9,17 +9,21 @@ why a readiness check right after a change fails (which exercises rollback).
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
+from logswarm.api.v1alpha1 import RemediationSpec
+from logswarm.remediation import Receipt, ReceiptStore
 from tests.support.envtest import EnvTest
 
 pytestmark = pytest.mark.envtest
@@ -46,9 +50,7 @@ def _eventually(
 @pytest.fixture(scope="module")
 def crds(envtest: EnvTest) -> None:
     envtest.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRDS))
-    envtest.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s", "-f", str(CRDS)
-    )
+    envtest.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(CRDS))
 
 
 @contextmanager
@@ -94,6 +96,10 @@ def _can_i(envtest: EnvTest, *args: str) -> str:
     result = envtest.kubectl("auth", "can-i", *args, check=False)
     assert result.returncode in (0, 1), result.stderr
     return result.stdout.strip()
+
+
+def _allowed(envtest: EnvTest, verb: str, resource: str, namespace: str, who: str) -> bool:
+    return _can_i(envtest, verb, resource, "-n", namespace, who) == "yes"
 
 
 def _pool(name: str, **spec: Any) -> dict[str, Any]:
@@ -142,7 +148,7 @@ def test_agent_pool_yields_agent_pods_with_least_privilege(
         )
         for role in ("planner", "reviewer"):
             _eventually(
-                lambda role=role: _can_i(envtest, "list", "pods", "-n", ns, sa(role)) == "yes",
+                functools.partial(_allowed, envtest, "list", "pods", ns, sa(role)),
                 what=f"{role} may read pods",
             )
             for verb, resource in (("patch", "deployments"), ("delete", "pods")):
@@ -159,7 +165,13 @@ def test_agent_pool_yields_agent_pods_with_least_privilege(
         assert status["status"] == "False"
         for name in sorted(names):
             envtest.kubectl(
-                "patch", "deployment", name, "-n", ns, "--subresource=status", "--type=merge",
+                "patch",
+                "deployment",
+                name,
+                "-n",
+                ns,
+                "--subresource=status",
+                "--type=merge",
                 "-p",
                 json.dumps(
                     {
@@ -174,10 +186,10 @@ def test_agent_pool_yields_agent_pods_with_least_privilege(
                 ),
             )
         _eventually(
-            lambda: (_condition(_get(envtest, ns, "agentpool", "team"), "Ready") or {}).get(
-                "status"
-            )
-            == "True",
+            lambda: (
+                (_condition(_get(envtest, ns, "agentpool", "team"), "Ready") or {}).get("status")
+                == "True"
+            ),
             what="the pool to become Ready",
             log=log,
         )
@@ -186,6 +198,34 @@ def test_agent_pool_yields_agent_pods_with_least_privilege(
             roles, True
         )
         assert pool["status"]["readyRoles"] == "3/3"
+
+        # A spec change rolls out: new replicas, and a new config hash on the pod template.
+        def template_hash() -> str:
+            deployment = _get(envtest, ns, "deployment", "team-planner")
+            return str(deployment["spec"]["template"]["metadata"]["annotations"])
+
+        before = template_hash()
+        roles_spec = [
+            {"name": "planner", "replicas": 2},
+            {"name": "executor"},
+            {"name": "reviewer"},
+        ]
+        envtest.kubectl(
+            "patch",
+            "agentpool",
+            "team",
+            "-n",
+            ns,
+            "--type=merge",
+            "-p",
+            json.dumps({"spec": {"roles": roles_spec}}),
+        )
+        _eventually(
+            lambda: _get(envtest, ns, "deployment", "team-planner")["spec"]["replicas"] == 2,
+            what="the new replica count to roll out",
+            log=log,
+        )
+        assert template_hash() != before
     assert "Traceback" not in log.read_text()
 
 
@@ -205,7 +245,7 @@ def _web(replicas: int) -> dict[str, Any]:
     }
 
 
-def _incident() -> dict[str, Any]:
+def _incident(ns: str) -> dict[str, Any]:
     return {
         "apiVersion": "logswarm.io/v1alpha1",
         "kind": "Incident",
@@ -215,7 +255,12 @@ def _incident() -> dict[str, Any]:
             "severity": "High",
             "window": {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:10:00Z"},
             "poolRef": {"name": "ops"},
-            "evidence": {"entities": [{"id": "E1", "kind": "deployment", "value": "web"}]},
+            "evidence": {
+                "entities": [
+                    {"id": "E1", "kind": "deployment", "value": "web"},
+                    {"id": "E2", "kind": "namespace", "value": ns},
+                ]
+            },
         },
     }
 
@@ -262,7 +307,7 @@ def test_remediation_waits_for_an_allowed_approver_then_executes_with_a_receipt(
     log = tmp_path / "operator.log"
     _apply(envtest, ns, _web(3))
     _apply(envtest, ns, _pool("ops", allowedApprovers=["alice@example.com"]))
-    _apply(envtest, ns, _incident())
+    _apply(envtest, ns, _incident(ns))
     with _operator(envtest, ns, log):
         # Scaling 3 -> 1 in (presumed) production reduces capacity: a person must approve.
         _apply(envtest, ns, _remediation("scale-down", ns, 1))
@@ -282,9 +327,11 @@ def test_remediation_waits_for_an_allowed_approver_then_executes_with_a_receipt(
         )
         _eventually(
             lambda: (
-                _condition(_get(envtest, ns, "remediation", "scale-down"), "Approved") or {}
-            ).get("reason")
-            == "ApproverNotAllowed",
+                (_condition(_get(envtest, ns, "remediation", "scale-down"), "Approved") or {}).get(
+                    "reason"
+                )
+                == "ApproverNotAllowed"
+            ),
             what="mallory's approval to be refused",
             log=log,
         )
@@ -338,7 +385,7 @@ def test_failed_verification_rolls_the_change_back(
     log = tmp_path / "operator.log"
     _apply(envtest, ns, _web(3))
     _apply(envtest, ns, _pool("ops", allowedApprovers=["alice@example.com"]))
-    _apply(envtest, ns, _incident())
+    _apply(envtest, ns, _incident(ns))
     readiness = [{"type": "readiness", "namespace": ns, "name": "web"}]
     with _operator(envtest, ns, log, LOGSWARM_VERIFY_GRACE_SECONDS="1"):
         # Scaling up is low risk: the policy allows it without a person.
@@ -358,3 +405,146 @@ def test_failed_verification_rolls_the_change_back(
     (receipt,) = obj["status"]["receipts"]
     assert receipt["preImage"]["replicas"] == 3
     assert [s["state"] for s in obj["status"]["steps"]] == ["rolled_back"]
+
+
+def test_a_restarted_operator_resumes_without_repeating_a_step(
+    envtest: EnvTest, envtest_namespace: str, crds: None, tmp_path: Path
+) -> None:
+    """An operator died after step 1 of 2: the journal says so, the world shows it.
+
+    The new operator must apply step 2 only; step 1's receipt keeps its original pre-image
+    (re-applying it would find nothing to change and record replicas 5 as the pre-image).
+    """
+    ns = envtest_namespace
+    log = tmp_path / "operator.log"
+    api = _web(2)
+    api["metadata"]["name"] = "api"
+    api["metadata"]["labels"] = api["spec"]["selector"]["matchLabels"] = {"app": "api"}
+    api["spec"]["template"]["metadata"]["labels"] = {"app": "api"}
+    _apply(envtest, ns, _web(5))  # step 1 already landed: 3 -> 5
+    _apply(envtest, ns, api)
+    _apply(envtest, ns, _pool("ops"))
+    incident = _incident(ns)
+    incident["spec"]["evidence"]["entities"].append(
+        {"id": "E3", "kind": "deployment", "value": "api"}
+    )
+    _apply(envtest, ns, incident)
+    remediation = _remediation("scale-both", ns, 5)
+    remediation["spec"]["steps"].append(
+        {
+            "id": "scale-api",
+            "action": {"kind": "k8s.workload.scale", "namespace": ns, "name": "api", "replicas": 4},
+        }
+    )
+    _apply(envtest, ns, remediation)
+    created = _get(envtest, ns, "remediation", "scale-both")
+
+    # The journal the dead operator left: plan begun, step 1 intended and applied.
+    plan = RemediationSpec.model_validate(remediation["spec"]).to_plan(
+        "scale-both", incident_id="web-errors"
+    )
+    store = ReceiptStore(tmp_path / "journal")
+    store.begin(plan)
+    step = plan.step("scale-web")
+    store.record_intent(
+        plan.id,
+        step_id=step.id,
+        idempotency_key=f"{plan.id}/{step.id}",
+        action=step.action,
+        pre_image={"replicas": 3},
+    )
+    applied_at = datetime(2026, 1, 1, tzinfo=UTC)
+    store.record_applied(
+        Receipt(
+            plan_id=plan.id,
+            step_id=step.id,
+            idempotency_key=f"{plan.id}/{step.id}",
+            action=step.action,
+            changed=True,
+            pre_image={"replicas": 3},
+            post_image={"replicas": 5},
+            applied_at=applied_at,
+        )
+    )
+    journal = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "scale-both-journal",
+            "ownerReferences": [
+                {
+                    "apiVersion": "logswarm.io/v1alpha1",
+                    "kind": "Remediation",
+                    "name": "scale-both",
+                    "uid": created["metadata"]["uid"],
+                }
+            ],
+        },
+        "data": {"journal.jsonl": (tmp_path / "journal" / "scale-both.jsonl").read_text()},
+    }
+    _apply(envtest, ns, journal)
+
+    with _operator(envtest, ns, log):
+        _eventually(
+            lambda: _phase(envtest, ns, "scale-both") == "Succeeded",
+            what="the interrupted remediation to finish",
+            log=log,
+        )
+    assert _replicas(envtest, ns) == 5
+    assert int(_get(envtest, ns, "deployment", "api")["spec"]["replicas"]) == 4
+    status = _get(envtest, ns, "remediation", "scale-both")["status"]
+    receipts = {r["stepId"]: r for r in status["receipts"]}
+    assert receipts["scale-web"]["preImage"] == {"replicas": 3}
+    assert receipts["scale-api"]["preImage"] == {"replicas": 2}
+    lines = _get(envtest, ns, "configmap", "scale-both-journal")["data"]["journal.jsonl"]
+    intents = [
+        event["step_id"]
+        for event in map(json.loads, lines.splitlines())
+        if event["type"] == "intent"
+    ]
+    assert intents == ["scale-web", "scale-api"]  # step 1 was never attempted again
+
+
+def test_an_incident_is_analysed_and_yields_a_remediation(
+    envtest: EnvTest, envtest_namespace: str, crds: None, tmp_path: Path
+) -> None:
+    ns = envtest_namespace
+    log = tmp_path / "operator.log"
+    _apply(envtest, ns, _web(3))
+    _apply(envtest, ns, _pool("ops"))
+    incident = _incident(ns)
+    incident["spec"]["evidence"]["samples"] = [
+        {
+            "id": "L1",
+            "file": "web.log",
+            "line": 1,
+            "source": "kubernetes",
+            "severity": "ERROR",
+            "message": "OOMKilled: container web in deployment web exceeded its memory limit",
+        }
+    ]
+    with _operator(envtest, ns, log):
+        _apply(envtest, ns, incident)
+        obj = _eventually(
+            lambda: (
+                _condition(_get(envtest, ns, "incident", "web-errors"), "Analysed")
+                and _get(envtest, ns, "incident", "web-errors")
+            ),
+            what="the incident to be analysed",
+            log=log,
+        )
+        remediation = _eventually(
+            lambda: _get(envtest, ns, "remediation", "web-errors-1"),
+            what="the proposed Remediation",
+            log=log,
+        )
+    status = obj["status"]
+    assert status["topology"] == "linear"
+    assert status["rootCause"]["evidence"]
+    assert 0 < status["rootCause"]["confidence"] <= 1
+    assert [t["role"] for t in status["trajectory"]][:1] == ["planner"]
+    assert status["remediationRefs"] == [{"name": "web-errors-1"}]
+    (owner,) = remediation["metadata"]["ownerReferences"]
+    assert (owner["kind"], owner["uid"]) == ("Incident", obj["metadata"]["uid"])
+    actions = [s["action"] for s in remediation["spec"]["steps"]]
+    assert all(a["namespace"] == ns and a["name"] == "web" for a in actions)

@@ -19,13 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from logswarm.agents.contracts import Role
+from logswarm.agents.topology import TOPOLOGIES
 from logswarm.api.v1alpha1 import API_VERSION, AgentPoolStatus, RoleStatus, set_condition
 
 __all__ = [
     "AGENT_PORT",
     "API_VERSION",
     "DEFAULT_IMAGE",
-    "DEFAULT_ROLES",
     "WRITER_ROLES",
     "PoolRef",
     "build_children",
@@ -47,28 +47,6 @@ CONFIG_KEY = "pool.json"
 CONFIG_MOUNT = "/etc/logswarm"
 CONFIG_HASH_ANNOTATION = "logswarm.io/config-hash"
 
-#: Roles of the three topologies the agents package ships; later topologies bring their own.
-DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
-    "linear": (Role.PLANNER, Role.EXECUTOR, Role.REVIEWER),
-    "rag": (
-        Role.RETRIEVAL,
-        Role.ROOT_CAUSE_ANALYSIS,
-        Role.REMEDIATION_RECOMMENDER,
-        Role.PLANNER,
-        Role.EXECUTOR,
-        Role.REVIEWER,
-    ),
-    "smart": (
-        Role.INTENT_CLASSIFIER,
-        Role.RETRIEVAL,
-        Role.ROOT_CAUSE_ANALYSIS,
-        Role.VALIDATION,
-        Role.REMEDIATION_RECOMMENDER,
-        Role.PLANNER,
-        Role.EXECUTOR,
-        Role.REVIEWER,
-    ),
-}
 #: The only roles whose ServiceAccount may change the world.
 WRITER_ROLES = frozenset({Role.EXECUTOR.value})
 
@@ -193,12 +171,13 @@ def roles_of(spec: Mapping[str, Any]) -> list[str]:
     if listed:
         return list(dict.fromkeys(listed))
     topology = str(spec.get("topology", "linear"))
-    try:
-        return [str(r) for r in DEFAULT_ROLES[topology]]
-    except KeyError:
+    builder = TOPOLOGIES.get(topology)
+    if builder is None:
         raise ValueError(
-            f"topology {topology!r} has no default roles; list the pool's roles explicitly"
-        ) from None
+            f"topology {topology!r} has no default roles yet; list the pool's roles explicitly"
+        )
+    # The topology's own graph says which roles it calls: the pods follow the code.
+    return list(dict.fromkeys(str(node.role) for node in builder().nodes))
 
 
 def _role_settings(spec: Mapping[str, Any], role: str) -> dict[str, Any]:

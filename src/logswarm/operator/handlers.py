@@ -24,6 +24,7 @@ from logswarm.api.v1alpha1 import (
     AgentPoolSpec,
     AgentPoolStatus,
     ConditionStatus,
+    IncidentSpec,
 )
 from logswarm.operator.agentpool import (
     MANAGED_BY,
@@ -32,9 +33,11 @@ from logswarm.operator.agentpool import (
     pool_status,
     roles_of,
 )
+from logswarm.operator.incident import analyse
 from logswarm.operator.kube import (
     KubeCallError,
     apply,
+    create_custom,
     get_custom,
     list_deployments,
     load_api_client,
@@ -110,12 +113,11 @@ def _write_pool_status(body: Mapping[str, Any], roles: list[str]) -> None:
 def reconcile_pool(body: kopf.Body, spec: kopf.Spec, **_: Any) -> None:
     """Apply every child of the pool (server-side apply: idempotent), then report readiness."""
     try:
-        parsed = AgentPoolSpec.model_validate(dict(spec))
-        roles = roles_of(parsed.model_dump(mode="json", exclude_defaults=True))
+        wire_spec = AgentPoolSpec.model_validate(dict(spec)).model_dump(mode="json")
+        roles = roles_of(wire_spec)
     except (ValidationError, ValueError) as exc:
         raise kopf.PermanentError(f"invalid AgentPool spec: {exc}") from exc
     pool = PoolRef.from_body(body)
-    wire_spec = parsed.model_dump(mode="json")
     children = build_children(pool, wire_spec, image=config.agent_image)
     api = load_api_client()
     try:
@@ -145,7 +147,7 @@ def deployment_changed(body: kopf.Body, namespace: str | None, **_: Any) -> None
         if pool is None:
             return  # the pool is gone; its children wait for the garbage collector
         spec = AgentPoolSpec.model_validate(pool.get("spec") or {})
-        _write_pool_status(pool, roles_of(spec.model_dump(mode="json", exclude_defaults=True)))
+        _write_pool_status(pool, roles_of(spec.model_dump(mode="json")))
     except (KubeCallError, ValidationError, ValueError) as exc:
         _log.warning("cannot refresh AgentPool %s/%s: %s", namespace, pool_name, exc)
 
@@ -194,3 +196,46 @@ def approval_changed(body: kopf.Body, old: Any, new: Any, **_: Any) -> None:
     after = (new or {}).get(APPROVED_BY_ANNOTATION)
     if after and after != before:
         _reconcile_remediation(body)
+
+
+@kopf.on.resume(GROUP, VERSION, "incidents")
+@kopf.on.create(GROUP, VERSION, "incidents")
+@kopf.on.update(GROUP, VERSION, "incidents", field="spec")
+def analyse_incident(body: kopf.Body, **_: Any) -> None:
+    """Run the pool's topology once per generation; propose Remediations owned by the Incident."""
+    meta = body["metadata"]
+    generation = int(meta.get("generation", 1))
+    if (body.get("status") or {}).get("observedGeneration") == generation:
+        return  # already analysed (e.g. on resume after a restart): never re-run the agents
+    try:
+        spec = IncidentSpec.model_validate(dict(body.get("spec") or {}))
+    except ValidationError as exc:
+        raise kopf.PermanentError(f"invalid Incident spec: {exc.error_count()} errors") from exc
+    api = load_api_client()
+    try:
+        pool = get_custom(api, "agentpools", meta["namespace"], spec.pool_ref.name)
+    except KubeCallError as exc:
+        raise _retry_or_fail(exc) from exc
+    if pool is None:
+        raise kopf.TemporaryError(f"AgentPool {spec.pool_ref.name} not found", delay=30)
+    analysis = analyse(body, topology=str((pool.get("spec") or {}).get("topology", "")))
+    try:
+        for manifest in analysis.remediations:
+            if create_custom(api, "remediations", manifest):
+                _post(body, "Normal", "RemediationProposed", manifest["metadata"]["name"])
+        patch_custom_status(
+            api,
+            "incidents",
+            meta["namespace"],
+            meta["name"],
+            analysis.status.model_dump(mode="json", exclude_none=True),
+        )
+    except KubeCallError as exc:
+        raise _retry_or_fail(exc) from exc
+    analysed = next(c for c in analysis.status.conditions if c.type == "Analysed")
+    _post(
+        body,
+        "Normal" if analysed.status is ConditionStatus.TRUE else "Warning",
+        analysed.reason,
+        analysed.message,
+    )

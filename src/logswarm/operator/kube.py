@@ -43,6 +43,7 @@ __all__ = [
     "ConfigMapReceiptStore",
     "KubeCallError",
     "apply",
+    "create_custom",
     "get_custom",
     "list_deployments",
     "load_api_client",
@@ -151,6 +152,20 @@ def get_custom(api: ApiClient, plural: str, namespace: str, name: str) -> dict[s
             return None
         raise _fail(f"get {plural} {namespace}/{name}", exc) from exc
     return _json(response)
+
+
+def create_custom(api: ApiClient, plural: str, manifest: Mapping[str, Any]) -> bool:
+    """Create a logswarm.io object; False when it already exists (creation is idempotent)."""
+    meta = manifest["metadata"]
+    try:
+        CustomObjectsApi(api).create_namespaced_custom_object(
+            GROUP, VERSION, meta["namespace"], plural, dict(manifest), _preload_content=False
+        )
+    except ApiException as exc:
+        if exc.status == 409:
+            return False
+        raise _fail(f"create {plural} {meta['namespace']}/{meta['name']}", exc) from exc
+    return True
 
 
 def patch_custom_status(
