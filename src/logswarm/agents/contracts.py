@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from logswarm.actions import ActionName
 from logswarm.incidents import EntityKind, Incident, IncidentSeverity
 
 __all__ = [
@@ -97,23 +98,6 @@ class Role(enum.StrEnum):
     GLOBAL_SYNTHESIZER = "global_synthesizer"
     LEARNING = "learning"
 
-
-#: The closed action vocabulary of the executor (issue 5). Plan steps may only name these.
-ActionName = Literal[
-    "restart_deployment",
-    "scale_deployment",
-    "rollback_deployment",
-    "delete_pod",
-    "cordon_node",
-    "isolate_pod",
-    "patch_resources",
-    "deactivate_access_key",
-    "revoke_security_group_ingress",
-    "add_nacl_deny",
-    "set_asg_capacity",
-    "stop_instance",
-    "set_lambda_concurrency",
-]
 
 #: Which kind of entity each action acts on; a step's target must be an entity of this kind
 #: present in the incident's evidence.

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from logswarm.actions import ACTION_NAMES
 from logswarm.scenarios.background import upstream_of
 from logswarm.scenarios.engine import Injection
 from logswarm.scenarios.formats import NS
@@ -24,23 +25,7 @@ from logswarm.scenarios.topology import Pod
 __all__ = ["CATALOGUE", "REMEDIATIONS", "Outcome", "ScenarioSpec", "scenario"]
 
 #: The executor's closed vocabulary: a scenario's remediation must be one of these names.
-REMEDIATIONS: frozenset[str] = frozenset(
-    {
-        "restart_deployment",
-        "rollback_deployment",
-        "scale_deployment",
-        "delete_pod",
-        "cordon_node",
-        "isolate_pod",
-        "patch_resources",
-        "deactivate_access_key",
-        "revoke_security_group_ingress",
-        "add_nacl_deny",
-        "set_asg_capacity",
-        "stop_instance",
-        "set_lambda_concurrency",
-    }
-)
+REMEDIATIONS: frozenset[str] = ACTION_NAMES
 
 
 @dataclass(frozen=True, slots=True)
