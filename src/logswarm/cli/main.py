@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "logswarm.cli.analyze",
     "logswarm.cli.templates",
     "logswarm.cli.demo",
+    "logswarm.cli.agent",
 )
 
 
