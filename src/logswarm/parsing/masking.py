@@ -40,6 +40,7 @@ __all__ = ["WILDCARD", "Masker", "mask", "mask_tokens", "shape"]
 WILDCARD = "<*>"
 """The one placeholder for a variable, in masked messages and in templates alike."""
 
+_HEX = "[0-9A-Fa-f]"
 _HEX4 = r"[0-9A-Fa-f]{1,4}"
 _WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
@@ -70,9 +71,14 @@ _STRUCTURED: tuple[tuple[str, str, str], ...] = (
     (
         "hostport",
         ".",
-        r"(?<![\w.:/-])[A-Za-z][\w-]*(?:\.[\w-]+)*\.[A-Za-z][A-Za-z-]+(?=:\d+(?![\w.:]))",
+        # The look-ahead right after the start is implied by the rest (the whole match is
+        # [\w.-] characters followed by ":digit"); it rejects most word starts in one scan.
+        r"(?<![\w.:/-])(?=[\w.-]*+:\d)[A-Za-z][\w-]*(?:\.[\w-]+)*\.[A-Za-z][A-Za-z-]+"
+        r"(?=:\d+(?![\w.:]))",
     ),
-    ("ipv4", ".", r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.])"),
+    # Written to start with a digit (the look-behind then checks the character before it),
+    # so the regex engine skips to candidate digits in C instead of trying every position.
+    ("ipv4", ".", r"\d(?<![\w.]\d)\d{0,2}(?:\.\d{1,3}){3}(?![\w.])"),
     (
         "datetime",
         ":",
@@ -111,9 +117,11 @@ _SEPARATORS = r"\s=,:;()\[\]{}\"'|<>/"
 # check the piece holds a digit, then take the whole piece.
 # A word with one trailing digit (``ssh2``, ``SOCKS5``, ``md5``, ``eth0``) names a protocol
 # or a device far more often than it holds a value, so it is kept.
+# Possessive quantifiers: no backtracking can change the outcome here (a letter run is never
+# followed by a letter when the next character must be a digit), so none is attempted.
 _DIGIT_PIECE = (
-    rf"(?<![^{_SEPARATORS}])(?![A-Za-z]{{2,}}\d(?:[{_SEPARATORS}]|$))"
-    rf"(?=[^{_SEPARATORS}]*?\d)[^{_SEPARATORS}]+"
+    rf"(?<![^{_SEPARATORS}])(?=[^{_SEPARATORS}\d]*+\d)"
+    rf"(?![A-Za-z]{{2,}}+\d(?:[{_SEPARATORS}]|$))[^{_SEPARATORS}]++"
 )
 
 
@@ -123,14 +131,15 @@ _NEED_DIGIT = frozenset(
 
 
 # A cheap search that must succeed before a costly pattern is run at all. Each starts with
-# a character class, which the regex engine scans for at C speed.
+# a literal character, which the regex engine scans for at C speed, and checks what precedes
+# it with a fixed-width look-behind (``:(?<=\d:)\d`` finds exactly what ``\d:\d`` finds).
 _PRECHECKS: dict[str, str] = {
-    "uuid": r"[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-",
-    "ipv6": r"[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:|::",
-    "datetime": r"\d:\d",
-    "hostport": r"[A-Za-z]:\d",
-    "ipv4": r"\d\.\d{1,3}\.\d",
-    "mac": r"[0-9A-Fa-f]:[0-9A-Fa-f]{1,2}:",
+    "uuid": rf"-(?<={_HEX}{{4}}-){_HEX}{{4}}-",
+    "ipv6": rf":(?:(?<={_HEX}:){_HEX4}:|:)",
+    "datetime": r":(?<=\d:)\d",
+    "hostport": r":(?<=[A-Za-z]:)\d",
+    "ipv4": r"\.(?<=\d\.)\d{1,3}\.\d",
+    "mac": rf":(?<={_HEX}:){_HEX}{{1,2}}:",
 }
 
 
@@ -167,8 +176,10 @@ _DIGIT_PIECE_RE = re.compile(_DIGIT_PIECE)
 _HAS_DIGIT_RE = re.compile(r"\d")
 
 
-# A digit run right after a letter is kept verbatim: ``ssh2`` must stay ``ssh2``.
-_DIGIT_RUN_RE = re.compile(r"(?<![A-Za-z\d])\d+")
+# A digit run right after a letter is kept verbatim: ``ssh2`` must stay ``ssh2``. Written to
+# start with the digit (the look-behind checks the character before it) so the engine skips
+# to digits in C: the same matches as ``(?<![A-Za-z\d])\d+``.
+_DIGIT_RUN_RE = re.compile(r"\d(?<![A-Za-z\d]\d)\d*")
 
 
 def shape(message: str) -> str:
@@ -209,14 +220,16 @@ class Masker:
 
     def masked_shape(self, text: str) -> str:
         """Mask ``text`` as given (callers that cache by :func:`shape` pass the shape)."""
-        if _HAS_DIGIT_RE.search(text) is None:
-            for rule in self._rules:
-                if not rule.needs_digit:
-                    text = rule.apply(text)
-            return text
+        # The loop of _Rule.apply, inlined: this runs once per distinct message shape.
+        has_digit = _HAS_DIGIT_RE.search(text) is not None
         for rule in self._rules:
-            text = rule.apply(text)
-        return self._finalise(text)
+            if (
+                rule.guard in text
+                and (has_digit or not rule.needs_digit)
+                and (rule.precheck is None or rule.precheck.search(text) is not None)
+            ):
+                text = rule.regex.sub(WILDCARD, text)
+        return self._finalise(text) if has_digit else text
 
     def tokens(self, message: str) -> list[str]:
         """Mask ``message`` and split it on whitespace: the token list the miner consumes."""

@@ -734,11 +734,15 @@ class TemplateMiner:
         if text is not None:
             return text
         members = self._members[root]
-        # Members may have generalised differently since they merged: show the most general.
-        best = min(
-            (self._group_tokens(self._groups[m]) for m in members),
-            key=lambda tokens: sum(1 for t in tokens if t != WILDCARD),
-        )
+        if len(members) == 1:
+            best = self._group_tokens(self._groups[members[0]])
+        else:
+            # Members may have generalised differently since they merged: show the most
+            # general.
+            best = min(
+                (self._group_tokens(self._groups[m]) for m in members),
+                key=lambda tokens: sum(1 for t in tokens if t != WILDCARD),
+            )
         text = _collapse(best) if self.config.merge_variable_runs else " ".join(best)
         self._texts[root] = text
         return text
