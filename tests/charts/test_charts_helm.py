@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from logswarm.operator.agentpool import operator_rules, role_rules
 from tests.support.envtest import find_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,22 +125,64 @@ def test_operator_pod_is_locked_down() -> None:
     assert container["image"] == "ghcr.io/logswarm/logswarm:0.1.0"
 
 
-def test_operator_rbac_has_no_wildcards_and_cannot_remediate_itself() -> None:
+def _triples(rules: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    """Rules as (apiGroup, resource, verb) grants; resourceNames-limited rules grant nothing
+    in general and are left out."""
+    return {
+        (group, resource, verb)
+        for rule in rules
+        if not rule.get("resourceNames")
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def test_operator_rbac_has_no_wildcards_and_no_secrets() -> None:
     documents = render()
     roles = {r["metadata"]["name"]: r for r in by_kind(documents, "ClusterRole")}
-    assert set(roles) == {"logswarm", "logswarm-agent", "logswarm-executor"}
-    for role in roles.values():
-        for rule in role["rules"]:
-            assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"]
-    operator_rules = roles["logswarm"]["rules"]
-    # The operator binds the executor's rights but holds none of them.
-    assert not any("pods" in r["resources"] and "delete" in r["verbs"] for r in operator_rules)
-    assert not any("networkpolicies" in r["resources"] for r in operator_rules)
-    (bind,) = [r for r in operator_rules if r["verbs"] == ["bind"]]
-    assert sorted(bind["resourceNames"]) == ["logswarm-agent", "logswarm-executor"]
-    # Agents read only.
-    for rule in roles["logswarm-agent"]["rules"]:
-        assert set(rule["verbs"]) <= {"get", "list", "watch"}
+    assert set(roles) == {"logswarm"}
+    for rule in roles["logswarm"]["rules"]:
+        assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"]
+        assert "secrets" not in rule["resources"]
+        assert not {"escalate", "bind", "impersonate"} & set(rule["verbs"])
+
+
+def test_operator_holds_every_right_it_grants_or_its_executor_uses() -> None:
+    """The chart's ClusterRole against the code's list (one source: agentpool.operator_rules).
+
+    Kubernetes refuses a Role with a right its creator lacks, and the operator runs the
+    executor itself: a rule missing here breaks pools or remediations only in a cluster.
+    """
+    (role,) = by_kind(render(), "ClusterRole")
+    held = _triples(role["rules"])
+    needed = _triples(operator_rules())
+    for agent_role in ("planner", "executor", "reviewer"):
+        needed |= _triples(role_rules(agent_role))
+    assert needed - held == set()
+    # And the executor's own pool Role still holds nothing the operator's executor lacks.
+    assert _triples(role_rules("executor")) <= held
+
+
+def test_service_monitor_is_off_by_default_and_selects_the_metrics_service() -> None:
+    assert by_kind(render(), "ServiceMonitor") == []
+    documents = render("--set", "metrics.serviceMonitor.enabled=true")
+    (monitor,) = by_kind(documents, "ServiceMonitor")
+    services = [
+        s
+        for s in by_kind(documents, "Service")
+        if monitor["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()
+    ]
+    assert [s["metadata"]["name"] for s in services] == ["logswarm-metrics"]
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "metrics", "path": "/metrics", "interval": "30s"}
+    ]
+    (deployment,) = by_kind(documents, "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["LOGSWARM_METRICS_PORT"] == "9090"
+    assert {"name": "metrics", "containerPort": 9090} in container["ports"]
+    assert "--liveness=http://0.0.0.0:8080/healthz" in container["args"]
 
 
 def _strip_keep(crd: dict[str, Any]) -> dict[str, Any]:

@@ -114,6 +114,7 @@ def test_every_phase_has_a_defined_health() -> None:
         (v1.RemediationPhase.ROLLED_BACK, "Degraded"),
         (v1.RemediationPhase.DENIED, "Degraded"),
         (v1.RemediationPhase.FAILED, "Degraded"),
+        (v1.RemediationPhase.EXPIRED, "Degraded"),
     ],
 )
 def test_remediation_health_by_phase(phase: v1.RemediationPhase, expected: str) -> None:

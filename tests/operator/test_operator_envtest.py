@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import functools
 import json
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,10 +23,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from logswarm.api.v1alpha1 import RemediationSpec
 from logswarm.remediation import Receipt, ReceiptStore
 from tests.support.envtest import EnvTest
+from tests.support.moto_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
 
 pytestmark = pytest.mark.envtest
 
@@ -548,3 +552,355 @@ def test_an_incident_is_analysed_and_yields_a_remediation(
     assert (owner["kind"], owner["uid"]) == ("Incident", obj["metadata"]["uid"])
     actions = [s["action"] for s in remediation["spec"]["steps"]]
     assert all(a["namespace"] == ns and a["name"] == "web" for a in actions)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _scrape(port: int) -> str | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            return str(response.read().decode())
+    except OSError:
+        return None
+
+
+def _sample(text: str, name: str, **labels: str) -> float | None:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return None
+
+
+def test_metrics_are_served_after_an_incident_and_a_remediation(
+    envtest: EnvTest, envtest_namespace: str, crds: None, tmp_path: Path
+) -> None:
+    ns = envtest_namespace
+    log = tmp_path / "operator.log"
+    port = _free_port()
+    _apply(envtest, ns, _web(3))
+    _apply(envtest, ns, _pool("ops"))
+    with _operator(envtest, ns, log, LOGSWARM_METRICS_PORT=str(port)):
+        _apply(envtest, ns, _incident(ns))
+        _eventually(
+            lambda: _condition(_get(envtest, ns, "incident", "web-errors"), "Analysed"),
+            what="the incident to be analysed",
+            log=log,
+        )
+        _apply(envtest, ns, _remediation("scale-up", ns, 4))  # low risk: runs unapproved
+        _eventually(
+            lambda: _phase(envtest, ns, "scale-up") == "Succeeded",
+            what="the remediation to succeed",
+            log=log,
+        )
+
+        def scraped() -> str | None:
+            text = _scrape(port)
+            done = text and _sample(
+                text, "logswarm_operator_remediation_outcomes_total", outcome="Succeeded"
+            )
+            return text if done else None
+
+        text = _eventually(scraped, what="/metrics to count the outcome", log=log)
+    incident = _get(envtest, ns, "incident", "web-errors")
+    phase = incident["status"]["phase"]
+    assert _sample(text, "logswarm_operator_incidents", severity="High", phase=phase) == 1
+    assert (
+        _sample(text, "logswarm_operator_incident_first_response_seconds_count", severity="High")
+        == 1
+    )
+    # The window started 2026-01-01: detection "latency" is the whole time since, and honest.
+    latency = _sample(
+        text, "logswarm_operator_incident_detection_latency_seconds_sum", severity="High"
+    )
+    assert latency is not None
+    assert latency > 86400
+    for kind in ("AgentPool", "Incident", "Remediation"):
+        count = _sample(text, "logswarm_operator_reconcile_seconds_count", kind=kind, result="ok")
+        assert count is not None, kind
+        assert count >= 1, kind
+    # The offline reasoner spends no tokens; the per-role series exist only when some were spent.
+    tokens = sum(t["tokens"] for t in incident["status"]["trajectory"])
+    assert (_sample(text, "logswarm_operator_llm_tokens_total") or 0) == tokens
+
+
+def test_a_role_removed_from_the_pool_loses_its_children(
+    envtest: EnvTest, envtest_namespace: str, crds: None, tmp_path: Path
+) -> None:
+    ns = envtest_namespace
+    log = tmp_path / "operator.log"
+    roles = [{"name": "planner"}, {"name": "executor"}, {"name": "reviewer"}]
+    kinds = ("deployments", "services", "serviceaccounts", "roles", "rolebindings")
+
+    def names(kind: str) -> set[str]:
+        found = _get(envtest, ns, kind, "-l", "logswarm.io/pool=slim")
+        return {o["metadata"]["name"] for o in (found or {}).get("items", [])}
+
+    # Someone else's object with the pool's labels but no owner reference: never touched.
+    stranger = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": "slim-reviewer-sidecar",
+            "labels": {
+                "logswarm.io/pool": "slim",
+                "logswarm.io/role": "reviewer",
+                "app.kubernetes.io/managed-by": "logswarm-operator",
+            },
+        },
+    }
+    _apply(envtest, ns, stranger)
+    with _operator(envtest, ns, log):
+        _apply(envtest, ns, _pool("slim", roles=roles))
+        every = {"slim-planner", "slim-executor", "slim-reviewer"}
+        _eventually(
+            lambda: all(names(k) >= every for k in kinds),
+            what="every role's children",
+            log=log,
+        )
+        envtest.kubectl(
+            "patch",
+            "agentpool",
+            "slim",
+            "-n",
+            ns,
+            "--type=merge",
+            "-p",
+            json.dumps({"spec": {"roles": roles[:2]}}),
+        )
+        _eventually(
+            lambda: all("slim-reviewer" not in names(k) for k in kinds),
+            what="the removed role's children to be deleted",
+            log=log,
+        )
+        for kind in kinds:
+            assert {"slim-planner", "slim-executor"} <= names(kind), kind
+        assert "slim-reviewer-sidecar" in names("serviceaccounts")
+        events = envtest.kubectl(
+            "get", "events", "-n", ns, "--field-selector=involvedObject.name=slim", "-o", "json"
+        )
+        removed = [e for e in json.loads(events.stdout)["items"] if e["reason"] == "RoleRemoved"]
+        assert removed
+        assert "Deployment/slim-reviewer" in removed[0]["message"]
+    assert "Traceback" not in log.read_text()
+
+
+def test_an_unapproved_remediation_expires_and_refuses_a_late_approval(
+    envtest: EnvTest, envtest_namespace: str, crds: None, tmp_path: Path
+) -> None:
+    ns = envtest_namespace
+    log = tmp_path / "operator.log"
+    _apply(envtest, ns, _web(3))
+    _apply(envtest, ns, _pool("ops", allowedApprovers=["alice@example.com"]))
+    _apply(envtest, ns, _incident(ns))
+    with _operator(envtest, ns, log, LOGSWARM_APPROVAL_TIMEOUT_SECONDS="3"):
+        _apply(envtest, ns, _remediation("scale-down", ns, 1))  # needs a person
+        _eventually(
+            lambda: _phase(envtest, ns, "scale-down") == "Expired",
+            what="the unapproved remediation to expire (timer every 10 s)",
+            timeout=90,
+            log=log,
+        )
+        envtest.kubectl(
+            "annotate",
+            "remediation",
+            "scale-down",
+            "-n",
+            ns,
+            "logswarm.io/approved-by=alice@example.com",
+        )
+
+        def refused() -> list[dict[str, Any]]:
+            events = envtest.kubectl(
+                "get",
+                "events",
+                "-n",
+                ns,
+                "--field-selector=involvedObject.name=scale-down",
+                "-o",
+                "json",
+            )
+            return [
+                e for e in json.loads(events.stdout)["items"] if e["reason"] == "ApprovalRefused"
+            ]
+
+        (event,) = _eventually(refused, what="the late approval to be refused", log=log)
+    assert (
+        "approval by alice@example.com refused: this Remediation has expired" in (event["message"])
+    )
+    assert _replicas(envtest, ns) == 3  # never executed
+    obj = _get(envtest, ns, "remediation", "scale-down")
+    assert obj["status"]["phase"] == "Expired"
+    approved = _condition(obj, "Approved")
+    assert approved is not None
+    assert (approved["status"], approved["reason"]) == ("False", "Expired")
+    assert _get(envtest, ns, "configmap", "scale-down-journal") is None  # no journal, no step
+
+
+def _sg_world(clients: Any) -> tuple[str, dict[str, Any]]:
+    group = clients.ec2.create_security_group(GroupName="web-sg", Description="web")["GroupId"]
+    rule = {
+        "IpProtocol": "tcp",
+        "FromPort": 22,
+        "ToPort": 22,
+        "IpRanges": [{"CidrIp": "203.0.113.7/32"}],
+    }
+    clients.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[rule])
+    return group, rule
+
+
+def _has_rule(clients: Any, group: str) -> bool:
+    (found,) = clients.ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+    return any(
+        p.get("FromPort") == 22 and any(r["CidrIp"] == "203.0.113.7/32" for r in p["IpRanges"])
+        for p in found["IpPermissions"]
+    )
+
+
+def _revoke(name: str, group: str, verification: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "apiVersion": "logswarm.io/v1alpha1",
+        "kind": "Remediation",
+        "metadata": {"name": name},
+        "spec": {
+            "incidentRef": {"name": "ssh-probe"},
+            "steps": [
+                {
+                    "id": "close-ssh",
+                    "action": {
+                        "kind": "aws.ec2.revoke_security_group_ingress",
+                        "group_id": group,
+                        "protocol": "tcp",
+                        "from_port": 22,
+                        "to_port": 22,
+                        "cidr": "203.0.113.7/32",
+                    },
+                    "cites": ["E1"],
+                }
+            ],
+            "verification": verification,
+        },
+    }
+
+
+def test_an_aws_remediation_runs_against_the_configured_endpoint_and_rolls_back(
+    envtest: EnvTest,
+    envtest_namespace: str,
+    crds: None,
+    tmp_path: Path,
+    moto_server: Any,
+    aws_clients: Any,
+) -> None:
+    ns = envtest_namespace
+    log = tmp_path / "operator.log"
+    group, _ = _sg_world(aws_clients)
+    _apply(envtest, ns, _pool("ops", allowedApprovers=["alice@example.com"]))
+    incident = _incident(ns)
+    incident["metadata"]["name"] = "ssh-probe"
+    incident["spec"]["evidence"]["entities"] = [
+        {"id": "E1", "kind": "security_group", "value": group},
+        {"id": "E2", "kind": "ip", "value": "203.0.113.7"},
+    ]
+    _apply(envtest, ns, incident)
+    aws_env = {
+        "LOGSWARM_REGION": "us-east-1",
+        "LOGSWARM_AWS_ENDPOINT_URL": moto_server.endpoint_url,
+        # Dummy credentials for moto, given to the operator process only.
+        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
+        "LOGSWARM_VERIFY_GRACE_SECONDS": "1",
+    }
+    # CloudWatch has no datapoints for this metric in moto: verification fails, so the
+    # revoked rule must be put back from the receipt's pre-image.
+    no_data = [
+        {
+            "type": "cloudwatch",
+            "namespace": "AWS/EC2",
+            "metric_name": "NetworkPacketsIn",
+            "dimensions": {"InstanceId": "i-00000000000000000"},
+            "comparison": "<",
+            "threshold": 1000,
+        }
+    ]
+    with _operator(envtest, ns, log, **aws_env):
+        _apply(envtest, ns, _revoke("close-ssh", group, []))
+        phase = _eventually(
+            lambda: (
+                _phase(envtest, ns, "close-ssh") in {"AwaitingApproval", "Succeeded"}
+                and _phase(envtest, ns, "close-ssh")
+            ),
+            what="the AWS remediation to be decided",
+            log=log,
+        )
+        if phase == "AwaitingApproval":
+            envtest.kubectl(
+                "annotate",
+                "remediation",
+                "close-ssh",
+                "-n",
+                ns,
+                "logswarm.io/approved-by=alice@example.com",
+            )
+        _eventually(
+            lambda: _phase(envtest, ns, "close-ssh") == "Succeeded",
+            what="the revocation to succeed",
+            log=log,
+        )
+        assert not _has_rule(aws_clients, group)
+        (receipt,) = _get(envtest, ns, "remediation", "close-ssh")["status"]["receipts"]
+        assert receipt["kind"] == "aws.ec2.revoke_security_group_ingress"
+        assert receipt["changed"] is True
+
+        # Put the rule back, then revoke it again under a check that cannot pass.
+        _sg_rule_again(aws_clients, group)
+        _apply(envtest, ns, _revoke("close-ssh-checked", group, no_data))
+        phase = _eventually(
+            lambda: (
+                _phase(envtest, ns, "close-ssh-checked")
+                in {"AwaitingApproval", "RolledBack", "Failed"}
+                and _phase(envtest, ns, "close-ssh-checked")
+            ),
+            what="the checked remediation to be decided",
+            log=log,
+        )
+        if phase == "AwaitingApproval":
+            envtest.kubectl(
+                "annotate",
+                "remediation",
+                "close-ssh-checked",
+                "-n",
+                ns,
+                "logswarm.io/approved-by=alice@example.com",
+            )
+        _eventually(
+            lambda: _phase(envtest, ns, "close-ssh-checked") == "RolledBack",
+            what="the unverified revocation to be rolled back",
+            log=log,
+        )
+    assert _has_rule(aws_clients, group)  # restored in moto from the pre-image
+    obj = _get(envtest, ns, "remediation", "close-ssh-checked")
+    assert _condition(obj, "Applied")["status"] == "True"  # type: ignore[index]
+    verified = _condition(obj, "Verified")
+    assert verified is not None
+    assert verified["status"] == "False"
+    assert "no datapoints" in verified["message"]
+    assert _condition(obj, "RolledBack")["status"] == "True"  # type: ignore[index]
+
+
+def _sg_rule_again(clients: Any, group: str) -> None:
+    clients.ec2.authorize_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "203.0.113.7/32"}],
+            }
+        ],
+    )
+    assert _has_rule(clients, group)

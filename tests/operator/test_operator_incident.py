@@ -9,7 +9,7 @@ import pytest
 from logswarm.agents.contracts import ActionName, Claim
 from logswarm.agents.contracts import PlanStep as AgentPlanStep
 from logswarm.incidents import EntityKind
-from logswarm.operator.incident import to_vocabulary
+from logswarm.operator.incident import scaled_quantity, to_vocabulary
 from logswarm.remediation import RemediationPlan
 
 
@@ -57,3 +57,72 @@ def test_steps_without_an_exact_translation_are_reported_not_guessed() -> None:
     assert action is None
     assert problem is not None
     assert "replicas" in problem
+
+
+def _deployment(*containers: dict[str, Any]) -> dict[str, Any]:
+    return {"spec": {"template": {"spec": {"containers": list(containers)}}}}
+
+
+@pytest.mark.parametrize(
+    ("quantity", "factor", "resource", "expected"),
+    [
+        ("256Mi", 2, "memory", "512Mi"),
+        ("1Gi", 1.5, "memory", "1536Mi"),
+        ("500M", 2, "memory", "954Mi"),  # 10^9 bytes, rounded up to whole MiB
+        ("300m", 2, "cpu", "600m"),
+        ("1", 1.5, "cpu", "1500m"),
+        ("lots", 2, "memory", None),
+        ("256Mi", 0, "memory", None),
+    ],
+)
+def test_scaled_quantity(quantity: str, factor: float, resource: str, expected: str | None) -> None:
+    assert scaled_quantity(quantity, factor, resource) == expected
+
+
+def test_a_relative_limit_becomes_absolute_from_the_live_workload() -> None:
+    reads: list[tuple[str, str]] = []
+
+    def read(namespace: str, name: str) -> dict[str, Any]:
+        reads.append((namespace, name))
+        return _deployment(
+            {"name": "web", "resources": {"limits": {"memory": "256Mi", "cpu": "500m"}}},
+            {"name": "sidecar", "resources": {"limits": {"memory": "64Mi"}}},
+        )
+
+    action, problem = to_vocabulary(
+        _step("patch_resources", memory_limit_factor=2), namespace="shop", read_workload=read
+    )
+    assert problem is None
+    assert reads == [("shop", "web")]
+    assert action == {
+        "kind": "k8s.container.resources",
+        "namespace": "shop",
+        "name": "web",
+        "container": "web",
+        "limits": {"memory": "512Mi"},
+    }
+    plan = RemediationPlan.model_validate(
+        {"id": "p", "incident_id": "i", "steps": [{"id": "s", "action": action}]}
+    )
+    assert plan.steps[0].action.kind == "k8s.container.resources"
+
+
+@pytest.mark.parametrize(
+    ("workload", "why"),
+    [
+        (None, "needs deployment shop/web"),
+        (_deployment({"name": "web", "resources": {}}), "no memory limit"),
+        (_deployment({"name": "a"}, {"name": "b"}), "which of the 2 containers"),
+    ],
+)
+def test_a_relative_limit_without_a_clear_base_is_reported(
+    workload: dict[str, Any] | None, why: str
+) -> None:
+    action, problem = to_vocabulary(
+        _step("patch_resources", memory_limit_factor=2),
+        namespace="shop",
+        read_workload=lambda _ns, _name: workload,
+    )
+    assert action is None
+    assert problem is not None
+    assert why in problem

@@ -29,6 +29,25 @@ def test_operator_config_from_environment() -> None:
     assert config.agent_image == "img:2"
     assert config.verify_grace_seconds == 7.0
     assert OperatorConfig.from_environ({}) == OperatorConfig()
+    assert OperatorConfig().metrics_port == 0  # served only when asked (the chart asks)
+
+
+def test_metrics_approval_timeout_and_aws_target_from_environment() -> None:
+    config = OperatorConfig.from_environ(
+        {
+            "LOGSWARM_METRICS_PORT": "9090",
+            "LOGSWARM_APPROVAL_TIMEOUT_SECONDS": "600",
+            "AWS_REGION": "eu-west-1",
+            "LOGSWARM_AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
+        }
+    )
+    assert config.metrics_port == 9090
+    assert config.approval_timeout_seconds == 600.0
+    assert config.aws_region == "eu-west-1"
+    assert config.aws_endpoint_url == "http://127.0.0.1:5000"
+    # The chart sets both region variables; LogSwarm's own wins.
+    both = OperatorConfig.from_environ({"LOGSWARM_REGION": "us-east-1", "AWS_REGION": "x"})
+    assert both.aws_region == "us-east-1"
 
 
 def test_pool_safety_settings_become_the_policy() -> None:

@@ -40,11 +40,3 @@ logswarm.io/region: {{ . }}
 {{- default "default" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
-
-{{/* ClusterRoles the operator binds for agent pods; cluster-scoped, so release-qualified. */}}
-{{- define "logswarm.executorRole" -}}
-{{- printf "%s-executor" (include "logswarm.fullname" .) | trunc 63 | trimSuffix "-" -}}
-{{- end -}}
-{{- define "logswarm.agentRole" -}}
-{{- printf "%s-agent" (include "logswarm.fullname" .) | trunc 63 | trimSuffix "-" -}}
-{{- end -}}

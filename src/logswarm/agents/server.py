@@ -15,6 +15,12 @@ only adds what a pod needs around it:
 
 It is a standard-library threading server: a role call is CPU-bound reasoning or one blocking
 LLM call, and the pod scales by replicas, not by an event loop.
+
+Which reasoner answers is the pod's configuration, not the server's: :func:`role_backend` turns
+the flags the operator puts on the pod (the AgentPool's per-role ``llm``) into a
+:class:`~logswarm.agents.BackendConfig` — litellm for the served roles when a model is named,
+the offline deterministic reasoner otherwise — and :meth:`AgentServer.for_backend` builds the
+agent on it and reports the choice as ``logswarm_agent_backend_info``.
 """
 
 from __future__ import annotations
@@ -27,13 +33,50 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from pydantic import SecretStr
 
+from logswarm.agents.backends import BackendConfig, build_agent
 from logswarm.agents.contracts import ROLE_CONTRACTS
-from logswarm.agents.topology.transport import RoleTransport, handle_role_request
+from logswarm.agents.environment import AgentEnvironment
+from logswarm.agents.llm import ChatClient, ModelConfig
+from logswarm.agents.topology.transport import (
+    InProcessTransport,
+    RoleTransport,
+    handle_role_request,
+)
 
-__all__ = ["AgentServer"]
+__all__ = ["AgentServer", "role_backend"]
+
+
+def role_backend(
+    roles: Iterable[str],
+    *,
+    model: str | None = None,
+    api_base: str | None = None,
+    api_key: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    timeout_s: float | None = None,
+) -> BackendConfig:
+    """The backend of a pod serving ``roles``: litellm with ``model`` for each, when one is
+    named; else the deterministic reasoner. ``api_key`` comes from the pod's environment (a
+    Secret reference), never from a flag."""
+    if not model:
+        return BackendConfig()
+    settings: dict[str, Any] = {"model": model, "api_base": api_base}
+    if api_key:
+        settings["api_key"] = SecretStr(api_key)
+    if temperature is not None:
+        settings["temperature"] = temperature
+    if max_tokens is not None:
+        settings["max_tokens"] = max_tokens
+    if timeout_s is not None:
+        settings["timeout_s"] = timeout_s
+    config = ModelConfig(**settings)
+    return BackendConfig(kind="litellm", roles=dict.fromkeys(roles, config))
+
 
 _ROLE_PREFIX = "/v1/roles/"
 
@@ -59,6 +102,8 @@ class AgentServer:
         if unknown:
             raise ValueError(f"unknown role(s) {unknown}; known: {sorted(ROLE_CONTRACTS)}")
         self.roles = frozenset(served)
+        #: The backend the roles run on, when built by :meth:`for_backend`.
+        self.backend: BackendConfig | None = None
         self.registry = CollectorRegistry()
         self._requests = Counter(
             "logswarm_agent_requests", "Role requests by role and HTTP status.",
@@ -68,12 +113,42 @@ class AgentServer:
             "logswarm_agent_request_seconds", "Time to answer a role request.",
             ["role"], registry=self.registry,
         )  # fmt: skip
+        self._backend_info = Gauge(
+            "logswarm_agent_backend_info", "Which reasoner answers each served role (always 1).",
+            ["role", "backend", "model"], registry=self.registry,
+        )  # fmt: skip
         self._transport = transport
         self._max_body = max_body_bytes
         self._ready = threading.Event()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def for_backend(
+        cls,
+        backend: BackendConfig,
+        *,
+        roles: Iterable[str],
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        client: ChatClient | None = None,
+        env: AgentEnvironment | None = None,
+    ) -> AgentServer:
+        """A server whose roles are answered by ``backend`` in this process (``client``: the
+        LLM seam, litellm when None)."""
+        agent = build_agent(backend, env or AgentEnvironment.default(), client=client)
+        served = list(roles)
+        server = cls(InProcessTransport.single(agent), roles=served, host=host, port=port)
+        server.backend = backend
+        for role in served:
+            model = backend.model_for(role)
+            server._backend_info.labels(
+                role=role,
+                backend="litellm" if model is not None else "deterministic",
+                model=model.model if model is not None else "",
+            ).set(1)
+        return server
 
     @property
     def port(self) -> int:

@@ -637,6 +637,8 @@ class RemediationPhase(enum.StrEnum):
     PENDING = "Pending"
     AWAITING_APPROVAL = "AwaitingApproval"
     DENIED = "Denied"
+    #: Awaited approval past the operator's approval timeout; it never runs.
+    EXPIRED = "Expired"
     APPLYING = "Applying"
     VERIFYING = "Verifying"
     SUCCEEDED = "Succeeded"

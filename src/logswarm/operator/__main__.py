@@ -27,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     # Registers the handlers (and their on.startup, which applies our settings).
     import logswarm.operator.handlers  # noqa: F401
 
+    # The intake: Alertmanager webhook, log push endpoint, pod-log daemons (kopf hooks).
+    from logswarm.operator.intake import hooks as _intake_hooks  # noqa: F401
+
     kopf.run(
         standalone=args.peering is None,
         peering_name=args.peering,

@@ -31,6 +31,7 @@ __all__ = [
     "build_children",
     "child_name",
     "config_hash",
+    "operator_rules",
     "owner_reference",
     "pool_labels",
     "pool_readiness",
@@ -46,6 +47,8 @@ MANAGED_BY = "logswarm-operator"
 CONFIG_KEY = "pool.json"
 CONFIG_MOUNT = "/etc/logswarm"
 CONFIG_HASH_ANNOTATION = "logswarm.io/config-hash"
+#: The environment variable ``logswarm agent`` reads its LLM API key from.
+LLM_API_KEY_ENV = "LOGSWARM_LLM_API_KEY"
 
 #: The only roles whose ServiceAccount may change the world.
 WRITER_ROLES = frozenset({Role.EXECUTOR.value})
@@ -87,6 +90,27 @@ _EXECUTOR_RULES: list[dict[str, Any]] = [
         "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
     },
 ]
+
+
+#: What the operator process itself uses when it runs the executor for a Remediation, beyond
+#: the executor role's rules: cordoning a node (cluster-scoped, so no pool's namespaced Role
+#: can hold it) and reading a target's namespace labels for the safety policy.
+_OPERATOR_EXECUTOR_EXTRA_RULES: list[dict[str, Any]] = [
+    {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "update", "patch"]},
+    {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]},
+]
+
+
+def operator_rules() -> list[dict[str, Any]]:
+    """Rules the operator's own ClusterRole must hold for agent pools and remediations.
+
+    Kubernetes lets a subject create a Role only with rights it holds itself (RBAC
+    escalation prevention), and the operator runs the executor in-process, so it needs
+    every rule it grants any role plus what the executor calls. The chart's ClusterRole is
+    checked against this list (tests/charts), so the two cannot drift apart.
+    """
+    granted = [dict(r) for r in _ANALYST_RULES] + [dict(r) for r in _EXECUTOR_RULES]
+    return granted + [dict(r) for r in _OPERATOR_EXECUTOR_EXTRA_RULES]
 
 
 @dataclass(frozen=True)
@@ -218,6 +242,48 @@ def _configmap(pool: PoolRef, spec: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+#: ``LLMSpec`` wire field -> ``logswarm agent`` flag (see :mod:`logswarm.cli.agent`).
+_LLM_FLAGS = (
+    ("model", "--llm-model"),
+    ("apiBase", "--llm-api-base"),
+    ("temperature", "--llm-temperature"),
+    ("maxTokens", "--llm-max-tokens"),
+    ("timeoutSeconds", "--llm-timeout-seconds"),
+)
+
+
+def _llm_wiring(llm: Any) -> tuple[list[str], list[dict[str, Any]]]:
+    """A role's ``llm`` as ``logswarm agent`` flags, and its API key as a Secret-backed env var.
+
+    The key itself never appears in the Deployment: only a ``secretKeyRef``, not optional, so
+    a missing Secret stops the pod from starting (visible in the pool's readiness) instead of
+    silently running the role on the offline reasoner.
+    """
+    if not isinstance(llm, Mapping) or not llm.get("model"):
+        return [], []
+    args: list[str] = []
+    for field, flag in _LLM_FLAGS:
+        value = llm.get(field)
+        if value is not None:
+            args += [flag, str(value)]
+    env: list[dict[str, Any]] = []
+    secret = llm.get("apiKeySecretRef")
+    if isinstance(secret, Mapping) and "name" in secret:
+        env.append(
+            {
+                "name": LLM_API_KEY_ENV,
+                "valueFrom": {
+                    "secretKeyRef": {
+                        "name": secret["name"],
+                        "key": secret.get("key", "api-key"),
+                        "optional": False,
+                    }
+                },
+            }
+        )
+    return args, env
+
+
 def _deployment(
     pool: PoolRef, spec: Mapping[str, Any], role: str, *, digest: str, image: str
 ) -> dict[str, Any]:
@@ -232,27 +298,15 @@ def _deployment(
         {"name": "LOGSWARM_POOL_CONFIG", "value": f"{CONFIG_MOUNT}/{CONFIG_KEY}"},
         {"name": "LOGSWARM_ROLE", "value": role},
     ]
-    llm = settings.get("llm")
-    if isinstance(llm, Mapping):
-        secret = llm.get("apiKeySecretRef")
-        if isinstance(secret, Mapping) and "name" in secret:
-            env.append(
-                {
-                    "name": "LOGSWARM_LLM_API_KEY",
-                    "valueFrom": {
-                        "secretKeyRef": {
-                            "name": secret["name"],
-                            "key": secret.get("key", "api-key"),
-                            "optional": True,
-                        }
-                    },
-                }
-            )
+    args = ["agent", "--role", role, "--port", str(AGENT_PORT)]
+    llm_args, llm_env = _llm_wiring(settings.get("llm"))
+    args += llm_args
+    env += llm_env
     probe = {"httpGet": {"port": "http"}, "periodSeconds": 10, "timeoutSeconds": 2}
     container = {
         "name": "agent",
         "image": image,
-        "args": ["agent", "--role", role, "--port", str(AGENT_PORT)],
+        "args": args,
         "ports": [{"name": "http", "containerPort": AGENT_PORT, "protocol": "TCP"}],
         "env": env,
         "livenessProbe": {**probe, "httpGet": {"path": "/healthz", "port": "http"}},

@@ -5,6 +5,9 @@ Each handler is a few lines on purpose; the decisions live in :mod:`.agentpool` 
 signals: :class:`kopf.TemporaryError` (the API server or a referenced object is not there yet:
 retry) and :class:`kopf.PermanentError` (the object itself is wrong: say why, stop).
 
+Every reconcile is timed, and incidents, remediation outcomes and LLM spend are counted, in
+:mod:`.metrics` (served on ``/metrics`` when ``LOGSWARM_METRICS_PORT`` is set).
+
 Run with ``python -m logswarm.operator`` (see ``operator/README.md``).
 """
 
@@ -38,12 +41,15 @@ from logswarm.operator.kube import (
     KubeCallError,
     apply,
     create_custom,
+    delete_stale_role_children,
     get_custom,
+    get_deployment,
     list_deployments,
     load_api_client,
     patch_custom_status,
 )
-from logswarm.operator.remediation import reconcile_remediation
+from logswarm.operator.metrics import metrics, serve
+from logswarm.operator.remediation import AwsTarget, Outcome, expire, reconcile_remediation
 from logswarm.operator.settings import OperatorConfig, apply_kopf_settings
 
 __all__ = ["config"]
@@ -51,6 +57,8 @@ __all__ = ["config"]
 _log = logging.getLogger(__name__)
 #: Read at start-up by :func:`startup`; the defaults until then (e.g. in unit tests).
 config = OperatorConfig()
+#: How often Remediations awaiting approval are checked against the approval timeout.
+APPROVAL_CHECK_SECONDS = 10.0
 
 
 @kopf.on.startup()
@@ -58,6 +66,9 @@ def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     global config
     apply_kopf_settings(settings)
     config = OperatorConfig.from_environ()
+    if config.metrics_port:
+        port = serve(config.metrics_port)
+        _log.info("serving Prometheus metrics on port %d at /metrics", port)
 
 
 def _post(obj: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
@@ -117,22 +128,27 @@ def reconcile_pool(body: kopf.Body, spec: kopf.Spec, **_: Any) -> None:
         roles = roles_of(wire_spec)
     except (ValidationError, ValueError) as exc:
         raise kopf.PermanentError(f"invalid AgentPool spec: {exc}") from exc
-    pool = PoolRef.from_body(body)
-    children = build_children(pool, wire_spec, image=config.agent_image)
-    api = load_api_client()
-    try:
-        for child in children:
-            apply(api, child)
-        _write_pool_status(body, roles)
-    except KubeCallError as exc:
-        _post(body, "Warning", "ApplyFailed", str(exc))
-        raise _retry_or_fail(exc) from exc
-    _post(
-        body,
-        "Normal",
-        "Reconciled",
-        f"{len(children)} children applied for roles {', '.join(roles)}",
-    )
+    with metrics.reconcile("AgentPool"):
+        pool = PoolRef.from_body(body)
+        children = build_children(pool, wire_spec, image=config.agent_image)
+        api = load_api_client()
+        try:
+            for child in children:
+                apply(api, child)
+            # A role removed from the spec: its Deployment, Service and identity go with it.
+            removed = delete_stale_role_children(api, pool.namespace, pool.name, pool.uid, roles)
+            _write_pool_status(body, roles)
+        except KubeCallError as exc:
+            _post(body, "Warning", "ApplyFailed", str(exc))
+            raise _retry_or_fail(exc) from exc
+        if removed:
+            _post(body, "Normal", "RoleRemoved", f"deleted {', '.join(removed)}")
+        _post(
+            body,
+            "Normal",
+            "Reconciled",
+            f"{len(children)} children applied for roles {', '.join(roles)}",
+        )
 
 
 @kopf.on.event("apps", "v1", "deployments", labels={"app.kubernetes.io/managed-by": MANAGED_BY})
@@ -152,14 +168,9 @@ def deployment_changed(body: kopf.Body, namespace: str | None, **_: Any) -> None
         _log.warning("cannot refresh AgentPool %s/%s: %s", namespace, pool_name, exc)
 
 
-def _reconcile_remediation(body: kopf.Body) -> None:
+def _write_remediation(body: kopf.Body, outcome: Outcome) -> None:
+    """Write a reconcile's outcome: status now, then its events, metrics, and kopf's verdict."""
     api = load_api_client()
-    outcome = reconcile_remediation(
-        api,
-        body,
-        verify_grace_seconds=config.verify_grace_seconds,
-        verify_interval_seconds=config.verify_interval_seconds,
-    )
     meta = body["metadata"]
     try:
         patch_custom_status(
@@ -173,12 +184,33 @@ def _reconcile_remediation(body: kopf.Body) -> None:
         raise _retry_or_fail(exc) from exc
     for kind, reason, message in outcome.events:
         _post(body, kind, reason, message)
+    metrics.observe_remediation(
+        str(meta["namespace"]),
+        str(meta["name"]),
+        int(meta.get("generation", 1)),
+        outcome.status.phase,
+        rolled_back=outcome.rolled_back,
+    )
     if outcome.permanent:
         raise kopf.PermanentError(outcome.permanent)
     if outcome.retry_after is not None:
         raise kopf.TemporaryError(
             f"phase {outcome.status.phase}: looking again", delay=outcome.retry_after
         )
+
+
+def _reconcile_remediation(body: kopf.Body, *, approval_event: bool = False) -> None:
+    with metrics.reconcile("Remediation"):
+        outcome = reconcile_remediation(
+            load_api_client(),
+            body,
+            verify_grace_seconds=config.verify_grace_seconds,
+            verify_interval_seconds=config.verify_interval_seconds,
+            approval_timeout_seconds=config.approval_timeout_seconds,
+            approval_event=approval_event,
+            aws=AwsTarget(region=config.aws_region, endpoint_url=config.aws_endpoint_url),
+        )
+        _write_remediation(body, outcome)
 
 
 @kopf.on.resume(GROUP, VERSION, "remediations")
@@ -195,7 +227,27 @@ def approval_changed(body: kopf.Body, old: Any, new: Any, **_: Any) -> None:
     before = (old or {}).get(APPROVED_BY_ANNOTATION)
     after = (new or {}).get(APPROVED_BY_ANNOTATION)
     if after and after != before:
-        _reconcile_remediation(body)
+        _reconcile_remediation(body, approval_event=True)
+
+
+def _awaiting_approval(status: kopf.Status, **_: Any) -> bool:
+    return bool(status.get("phase") == "AwaitingApproval")
+
+
+@kopf.timer(
+    GROUP, VERSION, "remediations", interval=APPROVAL_CHECK_SECONDS, when=_awaiting_approval
+)
+def expire_unapproved(body: kopf.Body, **_: Any) -> None:
+    """A Remediation nobody allowed approved within the approval timeout expires, for good."""
+    outcome = expire(body, timeout_seconds=config.approval_timeout_seconds)
+    if outcome is not None:
+        with metrics.reconcile("Remediation"):
+            _write_remediation(body, outcome)
+
+
+@kopf.on.delete(GROUP, VERSION, "remediations", optional=True)
+def remediation_deleted(namespace: str | None, name: str | None, **_: Any) -> None:
+    metrics.forget_remediation(str(namespace), str(name))
 
 
 @kopf.on.resume(GROUP, VERSION, "incidents")
@@ -203,10 +255,24 @@ def approval_changed(body: kopf.Body, old: Any, new: Any, **_: Any) -> None:
 @kopf.on.update(GROUP, VERSION, "incidents", field="spec")
 def analyse_incident(body: kopf.Body, **_: Any) -> None:
     """Run the pool's topology once per generation; propose Remediations owned by the Incident."""
+    with metrics.reconcile("Incident"):
+        _analyse_incident(body)
+
+
+def _analyse_incident(body: kopf.Body) -> None:
     meta = body["metadata"]
     generation = int(meta.get("generation", 1))
-    if (body.get("status") or {}).get("observedGeneration") == generation:
-        return  # already analysed (e.g. on resume after a restart): never re-run the agents
+    status = body.get("status") or {}
+    if status.get("observedGeneration") == generation:
+        # Already analysed (e.g. on resume after a restart): never re-run the agents, but
+        # count the Incident in the by-state gauge of this (possibly fresh) process.
+        metrics.observe_incident_state(
+            str(meta["namespace"]),
+            str(meta["name"]),
+            str((body.get("spec") or {}).get("severity") or "Unknown"),
+            str(status.get("phase") or "Pending"),
+        )
+        return
     try:
         spec = IncidentSpec.model_validate(dict(body.get("spec") or {}))
     except ValidationError as exc:
@@ -218,7 +284,14 @@ def analyse_incident(body: kopf.Body, **_: Any) -> None:
         raise _retry_or_fail(exc) from exc
     if pool is None:
         raise kopf.TemporaryError(f"AgentPool {spec.pool_ref.name} not found", delay=30)
-    analysis = analyse(body, topology=str((pool.get("spec") or {}).get("topology", "")))
+    try:
+        analysis = analyse(
+            body,
+            topology=str((pool.get("spec") or {}).get("topology", "")),
+            read_workload=lambda namespace, name: get_deployment(api, namespace, name),
+        )
+    except KubeCallError as exc:
+        raise _retry_or_fail(exc) from exc
     try:
         for manifest in analysis.remediations:
             if create_custom(api, "remediations", manifest):
@@ -232,6 +305,7 @@ def analyse_incident(body: kopf.Body, **_: Any) -> None:
         )
     except KubeCallError as exc:
         raise _retry_or_fail(exc) from exc
+    metrics.observe_analysis(body, analysis.status)
     analysed = next(c for c in analysis.status.conditions if c.type == "Analysed")
     _post(
         body,
@@ -239,3 +313,8 @@ def analyse_incident(body: kopf.Body, **_: Any) -> None:
         analysed.reason,
         analysed.message,
     )
+
+
+@kopf.on.delete(GROUP, VERSION, "incidents", optional=True)
+def incident_deleted(namespace: str | None, name: str | None, **_: Any) -> None:
+    metrics.forget_incident(str(namespace), str(name))

@@ -5,11 +5,17 @@ topology into the Incident's new status and the Remediation manifests to create;
 creates them. The agents' plan speaks the agents' action names (``restart_deployment`` on
 entity ``web``); :func:`to_vocabulary` translates the steps it can into the executor's closed
 vocabulary and reports the others, so nothing is executed that was not translated exactly.
+
+A relative step ("double the memory limit") is made absolute from the workload as it is now,
+read through an injected :data:`WorkloadReader`; every step that changes a Deployment gets a
+readiness check, so a change that does not roll out is rolled back from its receipt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,7 +38,15 @@ from logswarm.api.v1alpha1 import (
 from logswarm.incidents import EntityKind
 from logswarm.incidents import Incident as AnalysisIncident
 
-__all__ = ["Analysis", "analyse", "to_vocabulary"]
+__all__ = ["Analysis", "WorkloadReader", "analyse", "scaled_quantity", "to_vocabulary"]
+
+#: Reads a Deployment (namespace, name) as JSON; None when it does not exist.
+WorkloadReader = Callable[[str, str], Mapping[str, Any] | None]
+#: Agent actions that change a Deployment's pods: each gets a readiness check.
+_ROLLS_OUT = {"restart_deployment", "scale_deployment", "rollback_deployment", "patch_resources"}
+_BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4}
+_DECIMAL = {"k": 1, "M": 2, "G": 3, "T": 4}
+_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
 
 
 @dataclass
@@ -47,13 +61,78 @@ def _namespace_of(incident: AnalysisIncident, default: str) -> str:
     return namespaces[0] if len(namespaces) == 1 else default
 
 
+def scaled_quantity(quantity: str, factor: float, resource: str) -> str | None:
+    """``quantity`` times ``factor`` as a Kubernetes quantity (CPU in millicores, memory in
+    MiB, rounded up); None when ``quantity`` is not one."""
+    match = _QUANTITY.match(quantity.strip())
+    if match is None or not math.isfinite(factor) or factor <= 0:
+        return None
+    number, suffix = float(match.group(1)), match.group(2) or ""
+    if resource == "cpu":
+        cores = number / 1000 if suffix == "m" else number * 1000 ** _DECIMAL.get(suffix, 0)
+        return f"{math.ceil(cores * factor * 1000)}m"
+    if suffix == "m":
+        return None  # milli-bytes: not a memory limit anyone sets on purpose
+    size = number * (
+        1024 ** _BINARY[suffix] if suffix in _BINARY else 1000 ** _DECIMAL.get(suffix, 0)
+    )
+    return f"{math.ceil(size * factor / 2**20)}Mi"
+
+
+def _resources_action(
+    step: AgentPlanStep, namespace: str, target: str, read: WorkloadReader | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    factors = {
+        resource: step.params[key]
+        for resource, key in (("memory", "memory_limit_factor"), ("cpu", "cpu_limit_factor"))
+        if isinstance(step.params.get(key), int | float) and not isinstance(step.params[key], bool)
+    }
+    if not factors:
+        return None, f"step {step.order}: patch_resources without a memory or cpu limit factor"
+    workload = read(namespace, target) if read is not None else None
+    if workload is None:
+        return None, f"step {step.order}: patch_resources needs deployment {namespace}/{target}"
+    containers = ((workload.get("spec") or {}).get("template") or {}).get("spec", {}).get(
+        "containers"
+    ) or []
+    named = [c for c in containers if c.get("name") == target]
+    chosen = named or (containers if len(containers) == 1 else [])
+    if len(chosen) != 1:
+        return None, (
+            f"step {step.order}: patch_resources cannot tell which of the "
+            f"{len(containers)} containers of {namespace}/{target} to change"
+        )
+    container = chosen[0]
+    current = (container.get("resources") or {}).get("limits") or {}
+    limits: dict[str, str] = {}
+    for resource, factor in sorted(factors.items()):
+        if resource not in current:
+            return None, (
+                f"step {step.order}: {namespace}/{target} container {container['name']} has "
+                f"no {resource} limit to raise"
+            )
+        scaled = scaled_quantity(str(current[resource]), float(factor), resource)
+        if scaled is None:
+            return None, f"step {step.order}: cannot scale {resource} limit {current[resource]!r}"
+        limits[resource] = scaled
+    return {
+        "kind": "k8s.container.resources",
+        "namespace": namespace,
+        "name": target,
+        "container": str(container["name"]),
+        "limits": limits,
+    }, None
+
+
 def to_vocabulary(
-    step: AgentPlanStep, *, namespace: str
+    step: AgentPlanStep, *, namespace: str, read_workload: WorkloadReader | None = None
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The executor's action for an agent's plan step, or why it has none."""
     target = step.target.split("/", 1)[-1]
     if "/" in step.target:
         namespace = step.target.split("/", 1)[0]
+    if step.action == "patch_resources":
+        return _resources_action(step, namespace, target, read_workload)
     if step.action == "restart_deployment":
         return {"kind": "k8s.deployment.restart", "namespace": namespace, "name": target}, None
     if step.action == "scale_deployment":
@@ -90,15 +169,23 @@ def _owner(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _remediation(
-    body: Mapping[str, Any], analysis: IncidentAnalysis, namespace: str
+    body: Mapping[str, Any],
+    analysis: IncidentAnalysis,
+    namespace: str,
+    read_workload: WorkloadReader | None,
 ) -> tuple[dict[str, Any] | None, list[str]]:
     steps: list[dict[str, Any]] = []
     problems: list[str] = []
+    checks: list[dict[str, Any]] = []
     for step in sorted(analysis.plan, key=lambda s: s.order):
-        action, problem = to_vocabulary(step, namespace=namespace)
-        if problem is not None:
-            problems.append(problem)
+        action, problem = to_vocabulary(step, namespace=namespace, read_workload=read_workload)
+        if problem is not None or action is None:
+            problems.append(problem or f"step {step.order}: no action")
             continue
+        if step.action in _ROLLS_OUT:
+            check = {"type": "readiness", "namespace": action["namespace"], "name": action["name"]}
+            if check not in checks:
+                checks.append(check)
         steps.append(
             {
                 "id": f"step-{step.order}",
@@ -122,14 +209,25 @@ def _remediation(
         "spec": {
             "incidentRef": {"name": meta["name"]},
             "steps": steps,
+            "verification": checks[:10],
             "rationale": (analysis.root_cause.summary.text if analysis.root_cause else "")[:2000],
         },
     }
     return manifest, problems
 
 
-def analyse(body: Mapping[str, Any], *, topology: str, now: datetime | None = None) -> Analysis:
-    """Run ``topology`` in-process on the Incident and describe the outcome."""
+def analyse(
+    body: Mapping[str, Any],
+    *,
+    topology: str,
+    now: datetime | None = None,
+    read_workload: WorkloadReader | None = None,
+) -> Analysis:
+    """Run ``topology`` in-process on the Incident and describe the outcome.
+
+    ``read_workload`` reads the Deployments that relative steps refer to; without it such steps
+    are reported as untranslated, never guessed.
+    """
     meta = body["metadata"]
     generation = int(meta.get("generation", 1))
     spec = IncidentSpec.model_validate(body.get("spec") or {})
@@ -186,7 +284,7 @@ def analyse(body: Mapping[str, Any], *, topology: str, now: datetime | None = No
         now=now,
     )
     manifest, problems = _remediation(
-        body, analysis, _namespace_of(incident, str(meta["namespace"]))
+        body, analysis, _namespace_of(incident, str(meta["namespace"])), read_workload
     )
     remediations = [manifest] if manifest else []
     status.remediation_refs = [

@@ -23,30 +23,23 @@ from typing import Any
 from kubernetes import config as kube_config
 from kubernetes.client import ApiClient, AppsV1Api, CoreV1Api, CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
-from pydantic import ValidationError
 
 from logswarm.api.v1alpha1 import GROUP, VERSION
 from logswarm.remediation.errors import ReceiptStoreError
-from logswarm.remediation.plan import RemediationPlan
-from logswarm.remediation.receipts import (  # the journal's event codec, reused as is
-    _EVENT,
-    PlanRecord,
-    ReceiptStore,
-    _Event,
-    _JournalEvent,
-    _PlanBegun,
-    _replay,
-)
+from logswarm.remediation.receipts import Journal, replay_lines
 
 __all__ = [
     "FIELD_MANAGER",
+    "ConfigMapJournalStorage",
     "ConfigMapReceiptStore",
     "KubeCallError",
     "apply",
     "create_custom",
+    "delete_stale_role_children",
     "get_custom",
     "list_deployments",
     "load_api_client",
+    "patch_custom_metadata",
     "patch_custom_status",
 ]
 
@@ -141,6 +134,19 @@ def list_deployments(api: ApiClient, namespace: str, selector: str) -> list[dict
     return list(_json(response).get("items", []))
 
 
+def get_deployment(api: ApiClient, namespace: str, name: str) -> dict[str, Any] | None:
+    """A Deployment as JSON, or None when it does not exist."""
+    try:
+        response = AppsV1Api(api).read_namespaced_deployment(
+            name, namespace, _preload_content=False
+        )
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise _fail(f"get deployment {namespace}/{name}", exc) from exc
+    return _json(response)
+
+
 def get_custom(api: ApiClient, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
     """A logswarm.io object, or None when it does not exist."""
     try:
@@ -186,13 +192,79 @@ def patch_custom_status(
         raise _fail(f"patch status of {plural} {namespace}/{name}", exc) from exc
 
 
-class ConfigMapReceiptStore(ReceiptStore):
-    """The receipt journal of one Remediation, in a ConfigMap it owns.
+#: The per-role children of a pool, in deletion order (workloads before their identities).
+_ROLE_CHILD_KINDS = (
+    ("apps/v1", "Deployment"),
+    ("v1", "Service"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("v1", "ServiceAccount"),
+)
 
-    Each append is a read-modify-``replace`` carrying the resourceVersion read, so two
-    operator replicas (or a restarted one racing its predecessor) cannot lose a line: the
-    loser gets 409 and appends to the fresh journal.
+
+def delete_stale_role_children(
+    api: ApiClient, namespace: str, pool: str, pool_uid: str, keep_roles: list[str]
+) -> list[str]:
+    """Delete the children of ``pool``'s roles that are no longer in ``keep_roles``.
+
+    Selected by label (``logswarm.io/pool``, a ``logswarm.io/role`` not kept, managed by the
+    operator) and, to be sure, by the pool's uid in their owner references: an object someone
+    labelled by hand is left alone. Returns ``Kind/name`` of what was deleted.
     """
+    roles = ",".join(sorted(keep_roles))
+    selector = (
+        f"logswarm.io/pool={pool},logswarm.io/role,app.kubernetes.io/managed-by={FIELD_MANAGER}"
+    )
+    if roles:
+        selector += f",logswarm.io/role notin ({roles})"
+    deleted: list[str] = []
+    for key in _ROLE_CHILD_KINDS:
+        collection = _PATHS[key].format(ns=namespace, name="").rstrip("/")
+        try:
+            response = api.call_api(
+                collection,
+                "GET",
+                query_params=[("labelSelector", selector)],
+                header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _return_http_data_only=True,
+            )
+        except ApiException as exc:
+            raise _fail(f"list {key[1]}s of pool {namespace}/{pool}", exc) from exc
+        for item in _json(response).get("items", []):
+            meta = item.get("metadata") or {}
+            owners = meta.get("ownerReferences") or []
+            if not any(o.get("uid") == pool_uid for o in owners):
+                continue
+            try:
+                api.call_api(
+                    _PATHS[key].format(ns=namespace, name=meta["name"]),
+                    "DELETE",
+                    query_params=[("propagationPolicy", "Background")],
+                    header_params={"Accept": "application/json"},
+                    auth_settings=["BearerToken"],
+                    _preload_content=False,
+                    _return_http_data_only=True,
+                )
+            except ApiException as exc:
+                if exc.status == 404:
+                    continue  # already gone
+                raise _fail(f"delete {key[1]} {namespace}/{meta['name']}", exc) from exc
+            deleted.append(f"{key[1]}/{meta['name']}")
+    return deleted
+
+
+class ConfigMapJournalStorage:
+    """The journal lines of one Remediation's plan, in a ConfigMap the Remediation owns.
+
+    Implements :class:`logswarm.remediation.receipts.JournalStorage`. Each append is a
+    read-modify-``replace`` carrying the resourceVersion read, so two operator replicas (or a
+    restarted one racing its predecessor) cannot lose a line: the loser gets 409 and appends
+    to the fresh journal. The replace is atomic, so a corrupt line is never a torn write.
+    """
+
+    atomic_appends = True
 
     def __init__(
         self,
@@ -203,7 +275,6 @@ class ConfigMapReceiptStore(ReceiptStore):
         owner: Mapping[str, Any],
         max_conflict_retries: int = 5,
     ) -> None:
-        # No directory: everything ReceiptStore does with files is overridden below.
         self.core = CoreV1Api(api)
         self.namespace = namespace
         self.name = name
@@ -211,7 +282,7 @@ class ConfigMapReceiptStore(ReceiptStore):
         self.max_conflict_retries = max_conflict_retries
         self._lock = threading.Lock()
 
-    def _read(self) -> dict[str, Any] | None:
+    def _get(self) -> dict[str, Any] | None:
         try:
             response = self.core.read_namespaced_config_map(
                 self.name, self.namespace, _preload_content=False
@@ -223,16 +294,29 @@ class ConfigMapReceiptStore(ReceiptStore):
         return _json(response)
 
     def _lines(self) -> list[str]:
-        obj = self._read()
+        obj = self._get()
         if obj is None:
             return []
         return str((obj.get("data") or {}).get(JOURNAL_KEY, "")).splitlines()
 
-    def _append(self, plan_id: str, event: _Event) -> None:
-        line = event.model_dump_json() + "\n"
+    def read(self, plan_id: str) -> list[str] | None:
+        # One plan per ConfigMap: Journal.load checks that it is the plan asked for.
+        return self._lines() or None
+
+    def plan_ids(self) -> list[str]:
+        lines = self._lines()
+        if not lines:
+            return []
+        # The journal of a Remediation holds exactly one plan: read it from its first line.
+        return [replay_lines(lines, where=self.describe(""), torn_tail_ok=False).plan.id]
+
+    def describe(self, plan_id: str) -> str:
+        return f"journal {self.namespace}/{self.name}"
+
+    def append(self, plan_id: str, line: str) -> None:
         with self._lock:
             for _ in range(self.max_conflict_retries + 1):
-                obj = self._read()
+                obj = self._get()
                 try:
                     if obj is None:
                         body = {
@@ -265,40 +349,59 @@ class ConfigMapReceiptStore(ReceiptStore):
                     ) from exc
             raise ReceiptStoreError(f"journal {self.name}: too many concurrent writers")
 
-    def begin(self, plan: RemediationPlan) -> PlanRecord:
-        if self._lines():
-            record = self.load(plan.id)
-            if record.plan != plan:
-                raise ReceiptStoreError(f"plan {plan.id} already journaled with other content")
-            return record
-        self._append(plan.id, _PlanBegun(plan=plan))
-        return self.load(plan.id)
 
-    def plan_ids(self) -> list[str]:
-        lines = self._lines()
-        return [self.load_lines(lines).plan.id] if lines else []
+class ConfigMapReceiptStore(Journal):
+    """The receipt journal of one Remediation (a :class:`Journal` on its ConfigMap)."""
 
-    def exists(self) -> bool:
-        return bool(self._lines())
+    def __init__(
+        self,
+        api: ApiClient,
+        *,
+        namespace: str,
+        name: str,
+        owner: Mapping[str, Any],
+        max_conflict_retries: int = 5,
+    ) -> None:
+        self.configmap = ConfigMapJournalStorage(
+            api,
+            namespace=namespace,
+            name=name,
+            owner=owner,
+            max_conflict_retries=max_conflict_retries,
+        )
+        super().__init__(self.configmap)
 
-    def load(self, plan_id: str) -> PlanRecord:
-        record = self.load_lines(self._lines())
-        if record.plan.id != plan_id:
-            raise ReceiptStoreError(f"journal {self.name} holds plan {record.plan.id}")
-        return record
 
-    def load_lines(self, lines: list[str]) -> PlanRecord:
-        events: list[_JournalEvent] = []
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                events.append(_EVENT.validate_json(line))
-            except ValidationError as exc:
-                raise ReceiptStoreError(f"journal {self.name}:{number}: corrupt line") from exc
-        if not events or not isinstance(events[0], _PlanBegun):
-            raise ReceiptStoreError(f"journal {self.name} does not start with its plan")
-        record = PlanRecord(plan=events[0].plan)
-        for event in events[1:]:
-            _replay(record, event)
-        return record
+def patch_custom_metadata(
+    api: ApiClient,
+    plural: str,
+    namespace: str,
+    name: str,
+    metadata: Mapping[str, Any],
+    *,
+    resource_version: str | None = None,
+) -> dict[str, Any]:
+    """Merge-patch a logswarm.io object's metadata (labels, annotations), not its spec.
+
+    With ``resource_version`` the patch only applies to that version (409 otherwise), for
+    read-modify-write of counters kept in annotations.
+    """
+    body: dict[str, Any] = {"metadata": dict(metadata)}
+    if resource_version is not None:
+        body["metadata"]["resourceVersion"] = resource_version
+    try:
+        response = api.call_api(
+            f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{plural}/{name}",
+            "PATCH",
+            header_params={
+                "Content-Type": "application/merge-patch+json",
+                "Accept": "application/json",
+            },
+            body=body,
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _return_http_data_only=True,
+        )
+    except ApiException as exc:
+        raise _fail(f"patch metadata of {plural} {namespace}/{name}", exc) from exc
+    return _json(response)

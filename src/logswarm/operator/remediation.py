@@ -2,7 +2,13 @@
 
 The kopf handler hands over the object and gets back an :class:`Outcome` (the new status, the
 events to post, and whether to look again later); everything that changes the world is the
-remediation package's :class:`~logswarm.remediation.Executor` with the Kubernetes backend.
+remediation package's :class:`~logswarm.remediation.Executor`, with the Kubernetes backend and,
+when the pool or the operator names an AWS region, the AWS backend (its endpoint configurable,
+so tests reach moto's server the way production reaches AWS).
+
+Approval expires: a Remediation awaiting approval past the operator's approval timeout becomes
+``Expired`` (:func:`expire`, run by a kopf timer and at the start of every reconcile, so a late
+approval can never start an execution) and a later approval is refused with an Event.
 
 Restart safety: the executor's write-ahead journal lives in a ConfigMap owned by the
 Remediation (:class:`logswarm.operator.kube.ConfigMapReceiptStore`), written before and after
@@ -15,9 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 from kubernetes.client import ApiClient
 from pydantic import ValidationError
 
@@ -51,16 +58,28 @@ from logswarm.remediation import (
     SafetyAgent,
     SafetyPolicy,
 )
+from logswarm.remediation.aws import AwsBackend, AwsClients, CloudWatchSource
+from logswarm.remediation.backend import ActionBackend
 from logswarm.remediation.kube import KubeBackend, ReadinessSource
-from logswarm.remediation.receipts import PlanRecord, StepState
+from logswarm.remediation.receipts import JournalStore, PlanRecord, StepState
+from logswarm.remediation.reviewer import MetricSource
+from logswarm.remediation.vocabulary import Provider
 
-__all__ = ["Outcome", "policy_for", "reconcile_remediation"]
+__all__ = [
+    "AwsTarget",
+    "Outcome",
+    "awaiting_since",
+    "expire",
+    "policy_for",
+    "reconcile_remediation",
+]
 
 TERMINAL = {
     RemediationPhase.SUCCEEDED,
     RemediationPhase.ROLLED_BACK,
     RemediationPhase.FAILED,
     RemediationPhase.DENIED,
+    RemediationPhase.EXPIRED,
 }
 
 
@@ -75,6 +94,9 @@ class Outcome:
     retry_after: float | None = None
     #: Give up for good with this message (a kopf PermanentError).
     permanent: str | None = None
+    #: This reconcile rolled the plan back: True when everything was restored, False when the
+    #: rollback itself failed; None when it ran no rollback (for the rollback metric).
+    rolled_back: bool | None = None
 
 
 class NotReadyError(Exception):
@@ -126,6 +148,9 @@ class _Context:
     incident: AnalysisIncident
     pool: AgentPoolSpec
     approver: str | None
+
+    def uses(self, provider: Provider) -> bool:
+        return any(step.action.provider is provider for step in self.plan.steps)
 
 
 def _load_context(api: ApiClient, body: Mapping[str, Any]) -> _Context:
@@ -225,18 +250,131 @@ def _audit_entries(previous: list[AuditEntry], log: MemoryAuditLog) -> list[Audi
     return [*previous, *fresh][-100:]
 
 
+@dataclass(frozen=True)
+class AwsTarget:
+    """Where the executor's AWS actions go: a region and, optionally, an endpoint (moto, VPC)."""
+
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+def _aws_clients(region: str, endpoint_url: str | None) -> AwsClients:
+    # boto3's default credential chain: IRSA / instance profile in a pod, env vars elsewhere.
+    session = boto3.session.Session(region_name=region)
+    return AwsClients.from_session(session, endpoint_url=endpoint_url)
+
+
+def _backends(
+    api: ApiClient, ctx: _Context, aws: AwsTarget
+) -> tuple[dict[str, ActionBackend], dict[str, MetricSource]]:
+    """The executor's backends and the reviewer's metric sources for this plan.
+
+    AWS is wired only when the plan has AWS actions or CloudWatch checks *and* a region is
+    named (the pool's ``region`` first, else the operator's): without one, the executor
+    reports "no backend configured for aws" rather than guessing a region.
+    """
+    backends: dict[str, ActionBackend] = {Provider.KUBERNETES: KubeBackend(api)}
+    sources: dict[str, MetricSource] = {"readiness": ReadinessSource(api)}
+    region = ctx.pool.region or aws.region
+    wants_aws = ctx.uses(Provider.AWS) or any(
+        check.type == "cloudwatch" for check in ctx.plan.verification
+    )
+    if wants_aws and region:
+        clients = _aws_clients(region, aws.endpoint_url)
+        backends[Provider.AWS] = AwsBackend(clients)
+        sources["cloudwatch"] = CloudWatchSource(clients.cloudwatch)
+    return backends, sources
+
+
+def awaiting_since(status: RemediationStatus) -> datetime | None:
+    """When the Remediation began waiting for a person; None when it is not waiting.
+
+    The Approved condition turned False when approval was first required, and keeps that
+    transition time while it stays False (a refused approver changes only its reason).
+    """
+    if status.phase is not RemediationPhase.AWAITING_APPROVAL:
+        return None
+    approved = next((c for c in status.conditions if c.type == "Approved"), None)
+    if approved is None or approved.status is not ConditionStatus.FALSE:
+        return None
+    return approved.last_transition_time
+
+
+def _expired_message(since: datetime, timeout_seconds: float) -> str:
+    deadline = since + timedelta(seconds=timeout_seconds)
+    return (
+        f"no allowed approval within {timeout_seconds:g}s (approval asked at "
+        f"{since.isoformat()}, expired at {deadline.isoformat()}): it will never run; "
+        "create a new Remediation if the fix is still wanted"
+    )
+
+
+def expire(
+    body: Mapping[str, Any],
+    *,
+    timeout_seconds: float,
+    clock: Callable[[], datetime] = _now,
+) -> Outcome | None:
+    """The Expired outcome of a Remediation awaiting approval past its deadline, else None.
+
+    Pure (no API calls): the approval timer runs it on every waiting Remediation, and
+    :func:`reconcile_remediation` runs it before honouring an approval, so an approval that
+    arrives after the deadline can never start an execution, whichever handler sees it first.
+    """
+    if timeout_seconds <= 0:
+        return None
+    previous = _previous_status(body)
+    since = awaiting_since(previous)
+    if since is None:
+        return None
+    now = clock()
+    if now < since + timedelta(seconds=timeout_seconds):
+        return None
+    generation = int(body["metadata"].get("generation", 1))
+    message = _expired_message(since, timeout_seconds)
+    conditions = _Conditions(previous.conditions, generation, now)
+    conditions.set("Approved", False, "Expired", message)
+    conditions.set("Succeeded", False, "Expired", message)
+    status = previous.model_copy(deep=True)
+    status.observed_generation = generation
+    status.conditions = conditions.items
+    status.phase = RemediationPhase.EXPIRED
+    status.approved_by = None
+    status.approved_at = None
+    return Outcome(status=status, events=[("Warning", "Expired", message)])
+
+
+def _refuse_late_approval(body: Mapping[str, Any], previous: RemediationStatus) -> Outcome:
+    approver = (body["metadata"].get("annotations") or {}).get(APPROVED_BY_ANNOTATION)
+    expired = next((c for c in previous.conditions if c.type == "Approved"), None)
+    why = expired.message if expired is not None else "it expired"
+    message = f"approval by {approver} refused: this Remediation has expired ({why})"
+    return Outcome(status=previous, events=[("Warning", "ApprovalRefused", message[:1024])])
+
+
 def reconcile_remediation(
     api: ApiClient,
     body: Mapping[str, Any],
     *,
     verify_grace_seconds: float,
     verify_interval_seconds: float,
+    approval_timeout_seconds: float = 0.0,
+    approval_event: bool = False,
+    aws: AwsTarget | None = None,
     clock: Callable[[], datetime] = _now,
 ) -> Outcome:
+    """One reconcile. ``approval_event``: called because the approval annotation changed
+    (a late approval of an expired Remediation is then refused with an Event)."""
     previous = _previous_status(body)
     generation = int(body["metadata"].get("generation", 1))
+    if previous.phase is RemediationPhase.EXPIRED:
+        # Final whatever happens to spec or annotations: the evidence it was based on is stale.
+        return _refuse_late_approval(body, previous) if approval_event else Outcome(previous)
     if previous.phase in TERMINAL and previous.observed_generation == generation:
         return Outcome(status=previous)
+    expired = expire(body, timeout_seconds=approval_timeout_seconds, clock=clock)
+    if expired is not None:
+        return expired
     now = clock()
     try:
         ctx = _load_context(api, body)
@@ -254,7 +392,8 @@ def reconcile_remediation(
     store = ConfigMapReceiptStore(
         api, namespace=ctx.namespace, name=f"{ctx.name}-journal", owner=_owner(body)
     )
-    executor = Executor({"kubernetes": KubeBackend(api)}, safety=safety, store=store, audit=audit)
+    backends, sources = _backends(api, ctx, aws or AwsTarget())
+    executor = Executor(backends, safety=safety, store=store, audit=audit)
     conditions = _Conditions(previous.conditions, generation, now)
     events: list[tuple[str, str, str]] = []
     status = previous.model_copy(deep=True)
@@ -265,15 +404,22 @@ def reconcile_remediation(
         *,
         retry_after: float | None = None,
         permanent: str | None = None,
+        rolled_back: bool | None = None,
     ) -> Outcome:
-        record = store.load(ctx.plan.id) if store.exists() else None
+        record = store.load(ctx.plan.id) if store.exists(ctx.plan.id) else None
         projected = _project(record, ctx.plan)
         status.steps = projected["steps"]
         status.receipts = projected["receipts"]
         status.audit = _audit_entries(previous.audit, audit)
         status.conditions = conditions.items
         status.phase = phase
-        return Outcome(status=status, events=events, retry_after=retry_after, permanent=permanent)
+        return Outcome(
+            status=status,
+            events=events,
+            retry_after=retry_after,
+            permanent=permanent,
+            rolled_back=rolled_back,
+        )
 
     # A person's approval: checked against the pool's approvers, bound to each step.
     if ctx.approver:
@@ -291,12 +437,12 @@ def reconcile_remediation(
         if status.approved_by != ctx.approver:
             status.approved_by, status.approved_at = ctx.approver, now
 
-    record = store.load(ctx.plan.id) if store.exists() else None
+    record = store.load(ctx.plan.id) if store.exists(ctx.plan.id) else None
     if record is not None and record.status is PlanStatus.SUCCEEDED:
         return _verify(
             ctx,
             executor,
-            api,
+            sources,
             record,
             conditions,
             events,
@@ -313,7 +459,7 @@ def reconcile_remediation(
         ctx,
         report,
         executor,
-        api,
+        sources,
         store,
         conditions,
         events,
@@ -332,8 +478,8 @@ def _after_execute(
     ctx: _Context,
     report: ExecutionReport,
     executor: Executor,
-    api: ApiClient,
-    store: ConfigMapReceiptStore,
+    sources: Mapping[str, MetricSource],
+    store: JournalStore,
     conditions: _Conditions,
     events: list[tuple[str, str, str]],
     finish: Finish,
@@ -395,7 +541,10 @@ def _after_execute(
             if rolled
             else ("Warning", "RollbackFailed", problems)
         )
-        return finish(RemediationPhase.ROLLED_BACK if rolled else RemediationPhase.FAILED)
+        return finish(
+            RemediationPhase.ROLLED_BACK if rolled else RemediationPhase.FAILED,
+            rolled_back=rolled,
+        )
 
     # SUCCEEDED: every step applied and its post-image observed.
     applied = [s for s in report.steps if s.receipt is not None]
@@ -405,7 +554,7 @@ def _after_execute(
     return _verify(
         ctx,
         executor,
-        api,
+        sources,
         record,
         conditions,
         events,
@@ -419,7 +568,7 @@ def _after_execute(
 def _verify(
     ctx: _Context,
     executor: Executor,
-    api: ApiClient,
+    sources: Mapping[str, MetricSource],
     record: PlanRecord,
     conditions: _Conditions,
     events: list[tuple[str, str, str]],
@@ -429,9 +578,7 @@ def _verify(
     grace: float,
     interval: float,
 ) -> Outcome:
-    reviewer = Reviewer(
-        {"readiness": ReadinessSource(api)}, executor=executor, audit=executor.audit
-    )
+    reviewer = Reviewer(sources, executor=executor, audit=executor.audit)
     results = reviewer.evaluate(ctx.plan)
     detail = "; ".join(f"{r.check}: {r.detail}" for r in results if not r.passed)
     if all(r.passed for r in results):
@@ -464,4 +611,6 @@ def _verify(
         if rolled
         else ("Warning", "RollbackFailed", "; ".join(review.rollback_problems))
     )
-    return finish(RemediationPhase.ROLLED_BACK if rolled else RemediationPhase.FAILED)
+    return finish(
+        RemediationPhase.ROLLED_BACK if rolled else RemediationPhase.FAILED, rolled_back=rolled
+    )

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import kopf
 
 from logswarm.api.v1alpha1 import GROUP
 from logswarm.operator.agentpool import DEFAULT_IMAGE
+from logswarm.operator.intake.config import IntakeConfig
 
 __all__ = ["FINALIZER", "KOPF_ANNOTATION_PREFIX", "OperatorConfig", "apply_kopf_settings"]
 
@@ -41,6 +42,17 @@ class OperatorConfig:
     verify_grace_seconds: float = 120.0
     #: How often a Remediation under verification is looked at again.
     verify_interval_seconds: float = 5.0
+    #: Port of the operator's Prometheus ``/metrics`` (0: not served). The chart sets it.
+    metrics_port: int = 0
+    #: A Remediation still awaiting approval this long after it asked is expired: it will not
+    #: run, and a late approval is refused (the evidence it was based on is stale by then).
+    approval_timeout_seconds: float = 24 * 3600.0
+    #: AWS region and endpoint of the executor's AWS backend (endpoint: e.g. a moto server in
+    #: tests, a VPC endpoint in a cluster). Without a region AWS actions cannot run.
+    aws_region: str | None = None
+    aws_endpoint_url: str | None = None
+    #: The intake (Alertmanager webhook, log push, pod-log streaming): ``LOGSWARM_INTAKE_*``.
+    intake: IntakeConfig = field(default_factory=IntakeConfig)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> OperatorConfig:
@@ -54,6 +66,13 @@ class OperatorConfig:
             verify_interval_seconds=float(
                 env.get("LOGSWARM_VERIFY_INTERVAL_SECONDS", default.verify_interval_seconds)
             ),
+            metrics_port=int(env.get("LOGSWARM_METRICS_PORT") or default.metrics_port),
+            approval_timeout_seconds=float(
+                env.get("LOGSWARM_APPROVAL_TIMEOUT_SECONDS", default.approval_timeout_seconds)
+            ),
+            aws_region=env.get("LOGSWARM_REGION") or env.get("AWS_REGION") or None,
+            aws_endpoint_url=env.get("LOGSWARM_AWS_ENDPOINT_URL") or None,
+            intake=IntakeConfig.from_environ(env),
         )
 
 

@@ -50,7 +50,16 @@ from logswarm.remediation.plan import (
     RemediationPlan,
     VerificationCheck,
 )
-from logswarm.remediation.receipts import PlanStatus, ReceiptStore, StepState
+from logswarm.remediation.receipts import (
+    FileJournalStorage,
+    Journal,
+    JournalStorage,
+    JournalStore,
+    PlanRecord,
+    PlanStatus,
+    ReceiptStore,
+    StepState,
+)
 from logswarm.remediation.reviewer import CheckResult, MetricSource, Review, Reviewer
 from logswarm.remediation.safety import (
     Approval,
@@ -109,12 +118,17 @@ __all__ = [
     "ExecutionReport",
     "ExecutionStatus",
     "Executor",
+    "FileJournalStorage",
     "IsolatePod",
+    "Journal",
+    "JournalStorage",
+    "JournalStore",
     "JsonlAuditLog",
     "MemoryAuditLog",
     "MetricSource",
     "PatchContainerResources",
     "PlanLimits",
+    "PlanRecord",
     "PlanRejectedError",
     "PlanStatus",
     "PlanStep",

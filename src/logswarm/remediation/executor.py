@@ -30,7 +30,7 @@ from logswarm.remediation.backend import ActionBackend
 from logswarm.remediation.errors import RemediationError
 from logswarm.remediation.guard import PlanLimits, screen_plan
 from logswarm.remediation.plan import PlanStep, Receipt, RemediationPlan
-from logswarm.remediation.receipts import PlanStatus, ReceiptStore, StepRecord, StepState
+from logswarm.remediation.receipts import JournalStore, PlanStatus, StepRecord, StepState
 from logswarm.remediation.safety import Decision, SafetyAgent, TargetFacts, Verdict
 from logswarm.remediation.vocabulary import ActionSpec
 
@@ -97,7 +97,7 @@ class Executor:
         backends: Mapping[str, ActionBackend],
         *,
         safety: SafetyAgent,
-        store: ReceiptStore,
+        store: JournalStore,
         audit: AuditLog,
         limits: PlanLimits | None = None,
     ) -> None:

@@ -7,8 +7,11 @@ exactly which steps may have happened and how to undo them: an intent without an
 rolled back from the intent's pre-image (restoring a pre-image is harmless when the write never
 happened), or re-applied under the same idempotency key.
 
-One JSON Lines file per plan, appended and fsync'ed; a torn last line (the crash hit the
-write itself) is ignored, any other corruption is an error rather than a guess.
+The journal's meaning (:class:`Journal`: events, replay) is separate from where its lines are
+kept (:class:`JournalStorage`): one JSON Lines file per plan, appended and fsync'ed
+(:class:`FileJournalStorage`, behind :class:`ReceiptStore`), or the operator's ConfigMap per
+Remediation. A torn last file line (the crash hit the write itself) is ignored, any other
+corruption is an error rather than a guess.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
 
@@ -27,7 +30,18 @@ from logswarm.remediation.errors import ReceiptStoreError
 from logswarm.remediation.plan import Receipt, RemediationPlan
 from logswarm.remediation.vocabulary import ActionSpec
 
-__all__ = ["PlanRecord", "PlanStatus", "ReceiptStore", "StepRecord", "StepState"]
+__all__ = [
+    "FileJournalStorage",
+    "Journal",
+    "JournalStorage",
+    "JournalStore",
+    "PlanRecord",
+    "PlanStatus",
+    "ReceiptStore",
+    "StepRecord",
+    "StepState",
+    "replay_lines",
+]
 
 
 class StepState(enum.StrEnum):
@@ -143,8 +157,71 @@ class PlanRecord:
         return out
 
 
-class ReceiptStore:
-    """A directory of per-plan journals."""
+class JournalStorage(Protocol):
+    """Where each plan's journal lines live: append-only, one JSON document per line.
+
+    The journal's meaning (events, replay, the write-ahead rules) is :class:`Journal`'s; a
+    storage only keeps lines. Implementations: :class:`FileJournalStorage` (a directory of
+    fsync'ed files) and the operator's ConfigMap storage (one ConfigMap per Remediation).
+    """
+
+    #: True when an append is all-or-nothing (an API object replace): then a corrupt last
+    #: line is corruption, not a write torn by a crash, and is reported rather than skipped.
+    atomic_appends: bool
+
+    def append(self, plan_id: str, line: str) -> None:
+        """Durably add ``line`` (ending in a newline) to the plan's journal, creating it."""
+        ...
+
+    def read(self, plan_id: str) -> list[str] | None:
+        """The plan's journal lines, or None when it has no journal."""
+        ...
+
+    def plan_ids(self) -> list[str]: ...
+
+    def describe(self, plan_id: str) -> str:
+        """Where the plan's journal is, for error messages."""
+        ...
+
+
+class JournalStore(Protocol):
+    """What the executor needs from a journal (:class:`Journal` implements it)."""
+
+    def begin(self, plan: RemediationPlan) -> PlanRecord: ...
+
+    def record_intent(
+        self,
+        plan_id: str,
+        *,
+        step_id: str,
+        idempotency_key: str,
+        action: ActionSpec,
+        pre_image: dict[str, JsonValue],
+    ) -> None: ...
+
+    def record_applied(self, receipt: Receipt) -> None: ...
+
+    def record_failed(self, plan_id: str, *, step_id: str, error: str) -> None: ...
+
+    def record_rolled_back(self, plan_id: str, *, step_id: str) -> None: ...
+
+    def record_rollback_failed(self, plan_id: str, *, step_id: str, error: str) -> None: ...
+
+    def record_finished(self, plan_id: str, *, status: PlanStatus) -> None: ...
+
+    def exists(self, plan_id: str) -> bool: ...
+
+    def plan_ids(self) -> list[str]: ...
+
+    def unfinished(self) -> list[str]: ...
+
+    def load(self, plan_id: str) -> PlanRecord: ...
+
+
+class FileJournalStorage:
+    """One JSON Lines file per plan in ``directory``, each append flushed and fsync'ed."""
+
+    atomic_appends = False
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -155,8 +232,7 @@ class ReceiptStore:
         # plan ids are validated slugs, so they are safe file names.
         return self.directory / f"{plan_id}.jsonl"
 
-    def _append(self, plan_id: str, event: _Event) -> None:
-        line = event.model_dump_json() + "\n"
+    def append(self, plan_id: str, line: str) -> None:
         try:
             with self._lock, self._path(plan_id).open("a", encoding="utf-8") as handle:
                 handle.write(line)
@@ -165,11 +241,36 @@ class ReceiptStore:
         except OSError as exc:
             raise ReceiptStoreError(f"cannot append to journal of plan {plan_id}") from exc
 
+    def read(self, plan_id: str) -> list[str] | None:
+        path = self._path(plan_id)
+        if not path.exists():
+            return None
+        try:
+            return path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ReceiptStoreError(f"cannot read journal of plan {plan_id}") from exc
+
+    def plan_ids(self) -> list[str]:
+        return sorted(p.stem for p in self.directory.glob("*.jsonl"))
+
+    def describe(self, plan_id: str) -> str:
+        return str(self._path(plan_id))
+
+
+class Journal:
+    """The write-ahead journal over any :class:`JournalStorage`: events in, records out."""
+
+    def __init__(self, storage: JournalStorage) -> None:
+        self.storage = storage
+
+    def _append(self, plan_id: str, event: _Event) -> None:
+        self.storage.append(plan_id, event.model_dump_json() + "\n")
+
     # -- writing ------------------------------------------------------------------------
 
     def begin(self, plan: RemediationPlan) -> PlanRecord:
         """Start a plan's journal, or return the existing one (resuming the same plan)."""
-        if self._path(plan.id).exists():
+        if self.exists(plan.id):
             record = self.load(plan.id)
             if record.plan != plan:
                 raise ReceiptStoreError(f"plan {plan.id} already journaled with other content")
@@ -213,35 +314,57 @@ class ReceiptStore:
 
     # -- reading ------------------------------------------------------------------------
 
+    def exists(self, plan_id: str) -> bool:
+        return bool(self.storage.read(plan_id))
+
     def plan_ids(self) -> list[str]:
-        return sorted(p.stem for p in self.directory.glob("*.jsonl"))
+        return self.storage.plan_ids()
 
     def unfinished(self) -> list[str]:
         """Plans whose journal has no final status: a process died while running them."""
         return [pid for pid in self.plan_ids() if self.load(pid).status is PlanStatus.RUNNING]
 
     def load(self, plan_id: str) -> PlanRecord:
-        path = self._path(plan_id)
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise ReceiptStoreError(f"cannot read journal of plan {plan_id}") from exc
-        events: list[_JournalEvent] = []
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                events.append(_EVENT.validate_json(line))
-            except ValidationError as exc:
-                if number == len(lines):
-                    break  # torn final write: the crash happened while appending it
-                raise ReceiptStoreError(f"{path}:{number}: corrupt journal line") from exc
-        if not events or not isinstance(events[0], _PlanBegun):
-            raise ReceiptStoreError(f"{path}: journal does not start with its plan")
-        record = PlanRecord(plan=events[0].plan)
-        for event in events[1:]:
-            _replay(record, event)
+        where = self.storage.describe(plan_id)
+        lines = self.storage.read(plan_id)
+        if lines is None:
+            raise ReceiptStoreError(f"cannot read journal of plan {plan_id}: {where} is missing")
+        record = replay_lines(lines, where=where, torn_tail_ok=not self.storage.atomic_appends)
+        if record.plan.id != plan_id:
+            raise ReceiptStoreError(f"{where} holds plan {record.plan.id}, not {plan_id}")
         return record
+
+
+class ReceiptStore(Journal):
+    """A directory of per-plan journals (the file-backed :class:`Journal`)."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(FileJournalStorage(directory))
+        self.directory = directory
+
+
+def replay_lines(lines: list[str], *, where: str, torn_tail_ok: bool = True) -> PlanRecord:
+    """A plan's journal lines replayed into its current state.
+
+    ``torn_tail_ok``: a corrupt *last* line is a write the crash tore, and is ignored; any
+    other corrupt line is an error rather than a guess.
+    """
+    events: list[_JournalEvent] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(_EVENT.validate_json(line))
+        except ValidationError as exc:
+            if torn_tail_ok and number == len(lines):
+                break  # torn final write: the crash happened while appending it
+            raise ReceiptStoreError(f"{where}:{number}: corrupt journal line") from exc
+    if not events or not isinstance(events[0], _PlanBegun):
+        raise ReceiptStoreError(f"{where}: journal does not start with its plan")
+    record = PlanRecord(plan=events[0].plan)
+    for event in events[1:]:
+        _replay(record, event)
+    return record
 
 
 def _replay(record: PlanRecord, event: _JournalEvent) -> None:
