@@ -33,13 +33,14 @@ LATER_ROLES = {
 
 
 def test_every_role_of_the_issue_has_a_contract() -> None:
-    assert set(ROLE_CONTRACTS) == ISSUE_ROLES
+    # Models 4-6 added the coordination roles; only the learning agent has none yet.
+    assert set(ROLE_CONTRACTS) == ISSUE_ROLES | (LATER_ROLES - {"learning"})
 
 
 def test_later_roles_are_named_but_have_no_contract_yet() -> None:
     assert {r.value for r in Role} >= LATER_ROLES
     with pytest.raises(KeyError, match="no contract yet"):
-        contract_for(Role.DEBATER)
+        contract_for(Role.LEARNING)
 
 
 @pytest.mark.parametrize("role", sorted(ISSUE_ROLES))
@@ -81,4 +82,4 @@ def test_public_surface() -> None:
     }  # fmt: skip
     for name in agents.__all__:
         assert hasattr(agents, name), name
-    assert agents.TOPOLOGY_NAMES == ("linear", "rag", "smart")
+    assert agents.TOPOLOGY_NAMES == ("linear", "rag", "smart", "auction", "federated", "debate")

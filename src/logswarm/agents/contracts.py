@@ -29,12 +29,27 @@ from logswarm.incidents import EntityKind, Incident, IncidentSeverity
 __all__ = [
     "ACTION_TARGET_KINDS",
     "ROLE_CONTRACTS",
+    "SPECIALIST_DOMAINS",
+    "SPECIALIST_PLAYBOOK_DOMAINS",
     "ActionName",
+    "ArgumentScore",
+    "Award",
+    "Bid",
+    "BidScore",
     "Claim",
     "Confidence",
+    "CoordinatorInput",
+    "CoordinatorOutput",
+    "CorrelationGroup",
+    "DebateStrategy",
+    "DebaterInput",
+    "DebaterOutput",
     "EvidenceId",
     "ExecutorInput",
     "ExecutorOutput",
+    "GatewayInput",
+    "GatewayOutput",
+    "GlobalSynthesisRef",
     "GroundingReport",
     "Hallucination",
     "IntentCategory",
@@ -55,6 +70,12 @@ __all__ = [
     "Recommendation",
     "RecommenderInput",
     "RecommenderOutput",
+    "RefereeInput",
+    "RefereeOutput",
+    "RegionalInput",
+    "RegionalInsight",
+    "RegionalOutput",
+    "RegionalReport",
     "RetrievalInput",
     "RetrievalOutput",
     "ReviewerInput",
@@ -62,7 +83,15 @@ __all__ = [
     "Risk",
     "Role",
     "RootCause",
+    "SafetyDecisionRecord",
+    "SafetyInput",
+    "SafetyOutput",
+    "SpecialistInput",
+    "SpecialistOutput",
     "Subtask",
+    "SynthesizerInput",
+    "SynthesizerOutput",
+    "TaskAnnouncement",
     "ToolCallRecord",
     "ValidationInput",
     "ValidationOutput",
@@ -84,7 +113,7 @@ class Role(enum.StrEnum):
     VALIDATION = "validation"
     REMEDIATION_RECOMMENDER = "remediation_recommender"
     CONTEXT_MEMORY_MANAGER = "context_memory_manager"
-    # Later topologies (seed Models 4-6): contracts come with those topologies.
+    # Seed Models 4-6 (auction, federated, debate); the learning agent has no contract yet.
     COORDINATOR = "coordinator"
     SECURITY_SPECIALIST = "security_specialist"
     PERFORMANCE_SPECIALIST = "performance_specialist"
@@ -452,6 +481,267 @@ class MemoryOutput(_Model):
 
 ValidationInput.model_rebuild()
 
+
+# === Seed Models 4-6: auction, federation, debate ================================================
+# Contracts of the coordination roles. The offline implementations live in
+# :mod:`logswarm.agents.coordination`; the graphs in :mod:`logswarm.agents.topology.coordination`.
+
+#: The four specialists of the auction and the playbook domain each one owns.
+SPECIALIST_DOMAINS: dict[str, str] = {
+    Role.SECURITY_SPECIALIST: "security",
+    Role.PERFORMANCE_SPECIALIST: "performance",
+    Role.NETWORK_SPECIALIST: "network",
+    Role.DATABASE_SPECIALIST: "database",
+}
+
+#: The playbook domains each specialist answers for. The seed has no platform specialist; its
+#: Performance Specialist's remit (resource bottlenecks, correlation with deployment changes)
+#: covers the platform playbooks (bad deploys, image pulls, probes, disk pressure).
+SPECIALIST_PLAYBOOK_DOMAINS: dict[str, tuple[str, ...]] = {
+    Role.SECURITY_SPECIALIST: ("security",),
+    Role.PERFORMANCE_SPECIALIST: ("performance", "platform"),
+    Role.NETWORK_SPECIALIST: ("network",),
+    Role.DATABASE_SPECIALIST: ("database",),
+}
+
+
+class TaskAnnouncement(_Model):
+    """What the auctioneer broadcasts: the task, and the domains the evidence hints at."""
+
+    task_id: str
+    incident_id: str
+    summary: Claim
+    domain_hints: list[str] = Field(
+        default_factory=list, description="Specialist domains the evidence mentions"
+    )
+
+
+class Bid(_Model):
+    """A specialist's offer: how confident it is that the incident is in its domain."""
+
+    specialist: str = Field(description="The bidder's role, e.g. security_specialist")
+    domain: str
+    confidence: Confidence
+    evidence_score: float = Field(ge=0.0, description="Weighted domain evidence found")
+    rationale: Claim
+
+
+class BidScore(_Model):
+    """How the award rule valued one bid."""
+
+    specialist: str
+    confidence: Confidence
+    reputation: float
+    availability: float
+    score: float
+
+
+class Award(_Model):
+    task_id: str
+    winner: str | None = Field(description="The winning specialist's role; None when no bids")
+    rule: str = Field(description="The award rule applied, in words")
+    ranking: list[BidScore] = Field(default_factory=list)
+    rationale: Claim
+
+
+class CoordinatorInput(_Model):
+    """One of the auctioneer's three moves: announce the task, award it, or learn from it."""
+
+    phase: Literal["announce", "award", "feedback"]
+    incident: Incident
+    task: TaskAnnouncement | None = None
+    bids: list[Bid] = Field(default_factory=list)
+    award: Award | None = None
+    rca: RCAOutput | None = None
+    review: ReviewerOutput | None = None
+
+
+class CoordinatorOutput(_Model):
+    phase: Literal["announce", "award", "feedback"]
+    task: TaskAnnouncement | None = None
+    award: Award | None = None
+    #: Reputation of every specialist after this move (1.0 is neutral; kept in [0.5, 1.5]).
+    reputation: dict[str, float] = Field(default_factory=dict)
+    #: Feedback only: the reward in [0, 1] credited to the winner.
+    reward: float | None = None
+    claims: list[Claim] = Field(default_factory=list)
+
+
+class SpecialistInput(_Model):
+    """A specialist either bids on an announced task or, once awarded, analyses it."""
+
+    phase: Literal["bid", "solve"]
+    incident: Incident
+    task: TaskAnnouncement
+    dependencies: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class SpecialistOutput(_Model):
+    specialist: str
+    domain: str
+    bid: Bid
+    rca: RCAOutput | None = Field(default=None, description="Only when solving an awarded task")
+
+
+class RegionalReport(_Model):
+    """A region's own analysis. It stays in the region: only the gateway reads it."""
+
+    region: str
+    quiet: bool = Field(description="No evidence in this region")
+    rca: RCAOutput | None = None
+    lines: int = Field(ge=0, description="Evidence lines the region holds")
+    raw_bytes: int = Field(ge=0, description="Size of those lines as raw text")
+    services: list[str] = Field(default_factory=list)
+    culprit_kind: str | None = None
+    culprit_fingerprint: str | None = Field(
+        default=None, description="Pseudonym of the culprit: equal values, equal fingerprints"
+    )
+
+
+class GlobalSynthesisRef(_Model):
+    """The part of a global synthesis a region needs to respond."""
+
+    scope: Literal["global", "regional", "none"]
+    category: str
+    regions: list[str] = Field(default_factory=list)
+
+
+class RegionalInput(_Model):
+    """A regional coordinator analyses its region's evidence, or responds to a global verdict."""
+
+    phase: Literal["analyse", "respond"]
+    region: str
+    #: The region's own evidence only (a sub-incident with the original evidence ids).
+    incident: Incident
+    dependencies: dict[str, list[str]] = Field(default_factory=dict)
+    synthesis: GlobalSynthesisRef | None = None
+
+
+class RegionalOutput(_Model):
+    region: str
+    phase: Literal["analyse", "respond"]
+    report: RegionalReport | None = None
+    rca: RCAOutput | None = Field(default=None, description="Respond phase: the local RCA")
+
+
+class RegionalInsight(_Model):
+    """What crosses the federation gateway: an insight about a region, never its raw data."""
+
+    region: str
+    status: Literal["anomaly", "quiet"]
+    category: str = "unknown"
+    culprit_kind: str | None = None
+    culprit_ref: str | None = Field(default=None, description="Entity id (E#), not its value")
+    culprit_fingerprint: str | None = None
+    services: list[str] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list, description="Evidence ids, not contents")
+    confidence: Confidence = 0.0
+    lines: int = 0
+
+
+class GatewayInput(_Model):
+    reports: list[RegionalReport] = Field(default_factory=list)
+
+
+class GatewayOutput(_Model):
+    insights: list[RegionalInsight] = Field(default_factory=list)
+    #: Bytes of raw evidence the regions hold, and bytes of insight actually shared.
+    bytes_raw: int = 0
+    bytes_shared: int = 0
+    #: Fields the gateway dropped because they could carry raw data.
+    redactions: list[str] = Field(default_factory=list)
+
+
+class SynthesizerInput(_Model):
+    insights: list[RegionalInsight] = Field(default_factory=list)
+    min_regions: int = Field(default=2, ge=2, description="Regions needed for a global incident")
+
+
+class CorrelationGroup(_Model):
+    category: str
+    regions: list[str]
+    same_culprit: bool = Field(description="The regions' culprit fingerprints agree")
+    confidence: Confidence
+
+
+class SynthesizerOutput(_Model):
+    scope: Literal["global", "regional", "none"]
+    category: str
+    regions: list[str] = Field(default_factory=list, description="Regions sharing the cause")
+    lead_region: str | None = None
+    groups: list[CorrelationGroup] = Field(default_factory=list)
+    root_cause: RootCause
+    claims: list[Claim] = Field(default_factory=list)
+
+
+DebateStrategy = Literal["temporal", "dependency", "frequency"]
+
+
+class DebaterInput(_Model):
+    incident: Incident
+    strategy: DebateStrategy
+    dependencies: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class DebaterOutput(_Model):
+    strategy: DebateStrategy
+    rca: RCAOutput
+    argument: list[Claim] = Field(default_factory=list, max_length=8)
+
+
+class RefereeInput(_Model):
+    incident: Incident
+    arguments: list[DebaterOutput] = Field(default_factory=list)
+    #: Below this share of debaters agreeing with the selection, a person should look.
+    min_agreement: Confidence = 0.6
+
+
+class ArgumentScore(_Model):
+    strategy: str
+    category: str
+    entity: str | None = None
+    grounding: Confidence
+    coverage: Confidence
+    support: Confidence
+    score: Confidence
+
+
+class RefereeOutput(_Model):
+    selected: str = Field(description="Strategy of the selected argument")
+    rca: RCAOutput
+    scores: list[ArgumentScore] = Field(default_factory=list)
+    agreement: Confidence = Field(description="Share of debaters naming the selected cause")
+    unresolved: bool = Field(description="Agreement below the threshold: flagged for a person")
+    claims: list[Claim] = Field(default_factory=list)
+
+
+class SafetyDecisionRecord(_Model):
+    order: int
+    action: str
+    target: str
+    verdict: Literal["allow", "require_approval", "deny"]
+    risk: str
+    reasons: list[str] = Field(default_factory=list)
+
+
+class SafetyInput(_Model):
+    incident: Incident
+    plan: ExecutorOutput
+    #: Labels of the environment acted on (``env: staging``...); unlabelled counts as production.
+    environment_labels: dict[str, str] = Field(default_factory=dict)
+    #: The safety policy as configured (``None``: the packaged default). Never from a plan.
+    policy: dict[str, Any] | None = None
+    namespace: str = "default"
+
+
+class SafetyOutput(_Model):
+    status: Literal["approved", "awaiting_approval", "blocked", "nothing_to_do"]
+    decisions: list[SafetyDecisionRecord] = Field(default_factory=list)
+    #: The plan as gated: denied steps removed; escalated while a step awaits a person.
+    plan: ExecutorOutput
+    human_review: bool
+
+
 #: Role -> (input model, output model), for roles whose contract exists.
 ROLE_CONTRACTS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     Role.INTENT_CLASSIFIER: (IntentInput, IntentOutput),
@@ -463,6 +753,17 @@ ROLE_CONTRACTS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     Role.EXECUTOR: (ExecutorInput, ExecutorOutput),
     Role.REVIEWER: (ReviewerInput, ReviewerOutput),
     Role.CONTEXT_MEMORY_MANAGER: (MemoryInput, MemoryOutput),
+    Role.COORDINATOR: (CoordinatorInput, CoordinatorOutput),
+    Role.SECURITY_SPECIALIST: (SpecialistInput, SpecialistOutput),
+    Role.PERFORMANCE_SPECIALIST: (SpecialistInput, SpecialistOutput),
+    Role.NETWORK_SPECIALIST: (SpecialistInput, SpecialistOutput),
+    Role.DATABASE_SPECIALIST: (SpecialistInput, SpecialistOutput),
+    Role.REGIONAL_COORDINATOR: (RegionalInput, RegionalOutput),
+    Role.FEDERATION_GATEWAY: (GatewayInput, GatewayOutput),
+    Role.GLOBAL_SYNTHESIZER: (SynthesizerInput, SynthesizerOutput),
+    Role.DEBATER: (DebaterInput, DebaterOutput),
+    Role.REFEREE: (RefereeInput, RefereeOutput),
+    Role.SAFETY: (SafetyInput, SafetyOutput),
 }
 
 

@@ -3,9 +3,11 @@
 A :class:`RoleAgent` takes the role's input model and returns a :class:`RoleResult` (the
 output model plus the model calls it made). Three implementations:
 
-- :class:`DeterministicAgent` — the evidence-based reasoner; no model, no cost.
+- :class:`DeterministicAgent` — the evidence-based reasoner (Models 1-3 roles) and
+  :mod:`logswarm.agents.coordination` (Models 4-6 roles); no model, no cost.
 - :class:`LLMAgent` — renders the role's prompt template and asks :class:`StructuredLLM`.
-  Retrieval and memory are tool/index work, so an LLM backend delegates them to the reasoner.
+  Retrieval and memory are tool/index work, so an LLM backend delegates them to the reasoner;
+  so are the coordination mechanisms (award rule, federation gateway, safety policy).
 - :class:`FallbackAgent` — tries the LLM, and when it fails (timeout, still-invalid answer)
   answers with the reasoner, saying so in the trajectory.
 
@@ -24,16 +26,19 @@ from pydantic import BaseModel
 
 from logswarm.agents.accounting import CallRecord
 from logswarm.agents.contracts import (
+    SPECIALIST_DOMAINS,
     Claim,
     ExecutorOutput,
     PlannerInput,
     PlannerOutput,
     RecommenderInput,
     Role,
+    SpecialistOutput,
     ValidationInput,
     ValidationOutput,
     contract_for,
 )
+from logswarm.agents.coordination import MECHANISM_ROLES, CoordinationRoles
 from logswarm.agents.errors import ContractError, LLMError
 from logswarm.agents.grounding import (
     check_grounding,
@@ -90,6 +95,9 @@ class DeterministicAgent:
             Role.REVIEWER: r.review,
             Role.CONTEXT_MEMORY_MANAGER: r.memory,
         }
+        #: Seed Models 4-6 (auction, federation, debate); holds the auctioneer's ledger.
+        self.coordination = CoordinationRoles(reasoner)
+        self._handlers.update(self.coordination.handlers())
 
     def run(self, role: str, payload: BaseModel) -> RoleResult:
         _check_payload(role, payload)
@@ -97,8 +105,9 @@ class DeterministicAgent:
         return RoleResult(output=enforce_targets(role, payload, output), backend="deterministic")
 
 
-#: Roles that are tool / index work rather than language work.
-_NON_LLM_ROLES = {Role.RETRIEVAL, Role.CONTEXT_MEMORY_MANAGER}
+#: Roles that are tool / index work rather than language work, and the coordination roles that
+#: are mechanisms (award rule, data-governance filter, safety policy) whatever the backend.
+_NON_LLM_ROLES = {Role.RETRIEVAL, Role.CONTEXT_MEMORY_MANAGER, *MECHANISM_ROLES}
 
 
 class LLMAgent:
@@ -138,14 +147,28 @@ class LLMAgent:
         )
         if role == Role.VALIDATION:
             output = self._ground_validation(payload, output)
+        if role in SPECIALIST_DOMAINS and isinstance(output, SpecialistOutput):
+            # A specialist speaks for its own domain only, whatever the model wrote there.
+            domain = SPECIALIST_DOMAINS[role]
+            bid = output.bid.model_copy(update={"specialist": role, "domain": domain})
+            output = output.model_copy(update={"specialist": role, "domain": domain, "bid": bid})
         return RoleResult(
             output=enforce_targets(role, payload, output), backend=config.model, calls=calls
         )
 
     def _extra_context(self, role: str, payload: BaseModel) -> dict[str, Any]:
         catalogue = self._reasoner.catalogue
-        if role == Role.ROOT_CAUSE_ANALYSIS:
+        if role in (
+            Role.ROOT_CAUSE_ANALYSIS,
+            Role.DEBATER,
+            Role.REGIONAL_COORDINATOR,
+            Role.REFEREE,
+        ):
             return {"categories": catalogue.categories}
+        if role in SPECIALIST_DOMAINS:
+            domain = SPECIALIST_DOMAINS[role]
+            own = [p.category for p in catalogue.playbooks if p.domain == domain]
+            return {"domain": domain, "categories": list(dict.fromkeys(own))}
         if role == Role.REMEDIATION_RECOMMENDER:
             assert isinstance(payload, RecommenderInput)
             category = payload.rca.root_cause.category

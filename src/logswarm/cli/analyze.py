@@ -76,8 +76,13 @@ def add_parser(subparsers: Any) -> None:
         "--no-dedupe", action="store_true", help="keep lines re-delivered by another input"
     )
     p.add_argument(
+        "--deep",
+        action="store_true",
+        help="add DeepLog (needs the 'deep' extra: torch) as a fourth window detector",
+    )
+    p.add_argument(
         "--topology",
-        choices=("linear", "rag", "smart"),
+        choices=("linear", "rag", "smart", "auction", "federated", "debate"),
         help="also run this agent topology on every incident (offline deterministic reasoner by default)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
@@ -126,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     labels = _load_labels(labels_path, base=labels_base) if labels_path else None
     truth = _load_truth(truth_path) if truth_path else None
 
-    config = AnalysisConfig(window_seconds=args.window, dedupe=not args.no_dedupe)
+    config = AnalysisConfig(window_seconds=args.window, dedupe=not args.no_dedupe, deep=args.deep)
     with (
         JsonlDeadLetterWriter(dead_letter_path) as dead_letters,
         _Progress(enabled=not args.quiet, paths=paths) as progress,

@@ -1,4 +1,4 @@
-"""The seed's Models 1-3 as graphs, with the input builders and conditions they use.
+"""The seed's Models 1-3 as graphs, the registry of all six topologies, builders, conditions.
 
 - ``linear`` (Model 1): planner -> executor -> reviewer. The planner reads the detector
   evidence itself; no retrieval, no separate RCA.
@@ -8,6 +8,10 @@
   (wider window, more entities) while validation finds the evidence thin, at most three
   rounds; then recommender -> planner -> executor -> reviewer.
 
+Models 4-6 (``auction``, ``federated``, ``debate``) live in :mod:`.coordination`; their
+builders and conditions are merged into :data:`BUILDERS` and :data:`CONDITIONS` here, and
+:data:`TOPOLOGIES` names all six.
+
 Input builders turn the run state into a role's input contract; they are looked up by name,
 so a graph written as data (an AgentPool field) can use them.
 """
@@ -15,6 +19,7 @@ so a graph written as data (an AgentPool field) can use them.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from logswarm.agents.contracts import (
     ExecutorInput,
@@ -35,10 +40,27 @@ from logswarm.agents.contracts import (
     ValidationInput,
     ValidationOutput,
 )
+from logswarm.agents.topology.coordination import (
+    COORDINATION_BUILDERS,
+    COORDINATION_CONDITIONS,
+    auction,
+    debate,
+    federated,
+)
 from logswarm.agents.topology.engine import Condition, InputBuilder, RunState
 from logswarm.agents.topology.graph import Edge, Graph, Node
 
-__all__ = ["BUILDERS", "CONDITIONS", "TOPOLOGIES", "linear", "rag", "smart"]
+__all__ = [
+    "BUILDERS",
+    "CONDITIONS",
+    "TOPOLOGIES",
+    "auction",
+    "debate",
+    "federated",
+    "linear",
+    "rag",
+    "smart",
+]
 
 
 def _intent(state: RunState, node: Node) -> IntentInput:
@@ -122,6 +144,7 @@ BUILDERS: dict[str, InputBuilder] = {
     Role.PLANNER: _planner,
     Role.EXECUTOR: _executor,
     Role.REVIEWER: _reviewer,
+    **COORDINATION_BUILDERS,
 }
 
 
@@ -136,6 +159,7 @@ def _evidence_thin(state: RunState) -> bool:
 CONDITIONS: dict[str, Condition] = {
     "evidence_thin": _evidence_thin,
     "evidence_sufficient": lambda state: not _evidence_thin(state),
+    **COORDINATION_CONDITIONS,
 }
 
 
@@ -206,4 +230,11 @@ def smart(*, rounds: int = 3) -> Graph:
     )
 
 
-TOPOLOGIES = {"linear": linear, "rag": rag, "smart": smart}
+TOPOLOGIES: dict[str, Callable[[], Graph]] = {
+    "linear": linear,
+    "rag": rag,
+    "smart": smart,
+    "auction": auction,
+    "federated": federated,
+    "debate": debate,
+}

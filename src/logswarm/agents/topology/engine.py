@@ -143,7 +143,7 @@ class Engine:
             conditions=self._conditions,
         )
         state = RunState(graph=graph, incident=incident, params=dict(params or {}))
-        ready: deque[str] = deque([graph.entry])
+        ready: deque[str] = deque([graph.entry, *graph.parallel_entries])
         arrived: dict[str, set[str]] = {}
         while ready:
             if len(state.trajectory) >= self._max_steps:
@@ -201,6 +201,11 @@ class Engine:
         state.visits[node.id] += 1
         state.outputs[node.id] = result.output
         state.by_role[node.role] = result.output
+        publish = node.params.get("publish")
+        if isinstance(publish, Mapping):
+            value = getattr(result.output, str(publish.get("field", "")), None)
+            if isinstance(value, BaseModel):
+                state.by_role[str(publish["role"])] = value
         tools = result.output.tool_calls if isinstance(result.output, RetrievalOutput) else []
         state.trajectory.append(
             TrajectoryStep(

@@ -10,6 +10,11 @@ transport reaches the roles. The shapes the seed needs are all expressible:
   gateway, Model 6 debaters into a referee): several unconditional edges out of one node and a
   node with ``join="all"`` that waits for every predecessor.
 
+A node may also *publish* its output (or one field of it) as another role's latest output
+(``params={"publish": {"role": "root_cause_analysis", "field": "rca"}}``): the winning
+specialist's or the referee's diagnosis is then what the planner, the analysis and the
+benchmarks read as the RCA, without special cases downstream.
+
 Graphs validate themselves (unknown nodes, missing entry, unknown conditions) and serialise
 to plain JSON, so an AgentPool can carry one.
 """
@@ -60,6 +65,9 @@ class Graph(BaseModel):
     name: str
     description: str = ""
     entry: str
+    #: Nodes that start together with ``entry``: work that begins in several places at once
+    #: (each region's coordinator, each debater) rather than fanning out of one node.
+    parallel_entries: tuple[str, ...] = ()
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...] = ()
 
@@ -82,8 +90,9 @@ class Graph(BaseModel):
         ids = [n.id for n in self.nodes]
         if len(set(ids)) != len(ids):
             raise TopologyError(f"graph {self.name}: duplicate node ids")
-        if self.entry not in ids:
-            raise TopologyError(f"graph {self.name}: entry {self.entry!r} is not a node")
+        for entry in (self.entry, *self.parallel_entries):
+            if entry not in ids:
+                raise TopologyError(f"graph {self.name}: entry {entry!r} is not a node")
         known_roles, known_builders, known_conditions = set(roles), set(builders), set(conditions)
         for n in self.nodes:
             if n.role not in known_roles:
