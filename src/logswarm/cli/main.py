@@ -23,6 +23,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "logswarm.cli.templates",
     "logswarm.cli.demo",
     "logswarm.cli.agent",
+    "logswarm.cli.bench",
+    "logswarm.cli.rca",
 )
 
 

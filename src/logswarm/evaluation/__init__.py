@@ -1,5 +1,6 @@
 """Metrics that score LogSwarm against labelled data: plain functions over plain lists.
 
 Each submodule covers one stage (``parsing`` for template mining, ``detection`` for
-detectors) so that benchmarks and tests share one definition of every figure.
+detectors, ``topologies`` for the agent topologies' scorecard, ``review`` for the human review
+sheets) so that benchmarks and tests share one definition of every figure.
 """
