@@ -86,6 +86,29 @@ def test_weights_change_the_vote_and_mean_rule_uses_the_fused_score() -> None:
     ]
 
 
+def test_loosest_member_fpr_loosens_until_the_consensus_would_exceed_its_target() -> None:
+    from logswarm.detect.deep.fusion import loosest_member_fpr
+
+    n = 1000
+    deep = np.arange(n, dtype=float)  # normal i has score i: the q quantile is at q * n
+    # The fixed member flags 20 normals; the deep member's lowest-scoring 10 are among them.
+    fixed = np.zeros(n, dtype=bool)
+    fixed[:10] = True
+    fixed[500:510] = True
+    # 2 of 2 must agree. At q the deep member votes for the normals below its q quantile (2
+    # at q = 0.003, 4 at 0.005, ...); the consensus flags at most 10 of them. A target of 0.3%
+    # allows 3: q = 0.003 is the loosest, 0.005 is too loose.
+    assert loosest_member_fpr([deep], [fixed], target_fpr=0.003) == 0.003
+    # A target of 1% allows 10: every q up to the grid's 0.2 keeps the consensus at 10.
+    assert loosest_member_fpr([deep], [fixed], target_fpr=0.01) == 0.2
+    # Alone (no other member to filter), loosening stops at the target itself.
+    assert loosest_member_fpr([deep], target_fpr=0.01) == 0.01
+    # Two adjustable members that disagree everywhere: 2 of 2 never flags.
+    assert loosest_member_fpr([deep, -deep], target_fpr=0.0) == 0.2
+    with pytest.raises(ValueError, match="one score or vote"):
+        loosest_member_fpr([deep], [fixed[:5]], target_fpr=0.01)
+
+
 def test_fusion_rejects_bad_configuration() -> None:
     with pytest.raises(ValueError, match="unique"):
         ConsensusFusion([FusionMember("a", _Fixed([1])), FusionMember("a", _Fixed([1]))]).fit([[1]])

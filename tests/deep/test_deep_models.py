@@ -61,11 +61,16 @@ def train() -> list[list[int]]:
     return _normal_sessions()
 
 
-@pytest.fixture(scope="module", params=["lstm", "gru", "logbert"])
+@pytest.fixture(scope="module", params=["lstm", "gru", "lstm-window", "lstm-mixture", "logbert"])
 def fitted(request: pytest.FixtureRequest, train: list[list[int]]) -> Any:
     if request.param == "logbert":
         # Attention needs more steps than recurrence to settle on such tiny data.
         return _small(LogBERTDetector, epochs=80).fit(train)
+    if request.param == "lstm-window":
+        # The paper's fixed history: 3 keys are enough to see 13 arrive before 12.
+        return _small(DeepLogDetector, history=3).fit(train)
+    if request.param == "lstm-mixture":
+        return _small(DeepLogDetector, n_models=2).fit(train)
     return _small(DeepLogDetector, cell=request.param).fit(train)
 
 
@@ -73,6 +78,11 @@ def test_training_converges(fitted: Any) -> None:
     losses = fitted.loss_history_
     assert len(losses) == fitted.epochs
     assert losses[-1] < 0.5 * losses[0]
+    if isinstance(fitted, DeepLogDetector):
+        # Next-key loss on the kept-aside normals: learnt, so well below a uniform guess.
+        assert 0.0 < fitted.held_out_loss_ < 0.5 * np.log(fitted.vocabulary_.size)
+    else:
+        assert np.isnan(fitted.held_out_loss_)
 
 
 def test_out_of_order_and_truncated_sessions_are_flagged_normal_ones_not(fitted: Any) -> None:
@@ -97,6 +107,7 @@ def test_save_and_load_give_identical_scores(fitted: Any, tmp_path: Path) -> Non
     assert type(loaded) is type(fitted)
     np.testing.assert_array_equal(loaded.score_samples(probes), fitted.score_samples(probes))
     assert loaded.offset_ == fitted.offset_
+    np.testing.assert_array_equal(loaded.held_out_loss_, fitted.held_out_loss_)
     # The weights file holds tensors only: it loads with torch's safe loader.
     tensors = torch.load(folder / "weights.pt", weights_only=True)
     assert all(isinstance(v, torch.Tensor) for v in tensors.values())
@@ -118,6 +129,27 @@ def test_explain_points_at_the_misplaced_key(train: list[list[int]]) -> None:
     assert surprise.actual == 13
     assert 12 in surprise.expected
     assert surprise.margin < 0
+
+
+def test_a_window_only_sees_its_last_h_keys(train: list[list[int]]) -> None:
+    """With h=1 the model cannot tell [10 11 11 ...] from [10 11 ...]; the order still counts."""
+    det = _small(DeepLogDetector, history=1).fit(train)
+    a, b = det.score_samples([[10, 11, 11, 12, 13, 14], [10, 11, 11, 11, 12, 13, 14]])
+    # Both only ever show 11 -> 11 and 11 -> 12 steps, which normal sessions contain.
+    assert det.predict([[10, 11, 11, 12, 13, 14]]).tolist() == [1]
+    assert det.predict([OUT_OF_ORDER]).tolist() == [-1]
+    assert np.isfinite([a, b]).all()
+
+
+def test_a_mixture_differs_from_its_first_member(train: list[list[int]]) -> None:
+    one = _small(DeepLogDetector, epochs=5).fit(train)
+    two = _small(DeepLogDetector, epochs=5, n_models=2).fit(train)
+    probes = [*NORMAL_PROBES, OUT_OF_ORDER]
+    assert not np.array_equal(one.score_samples(probes), two.score_samples(probes))
+    with pytest.raises(ValueError, match="n_models"):
+        _small(DeepLogDetector, n_models=0).fit(train)
+    with pytest.raises(ValueError, match="history"):
+        _small(DeepLogDetector, history=0).fit(train)
 
 
 def test_top_g_threshold_is_the_published_rule(train: list[list[int]]) -> None:
@@ -185,3 +217,44 @@ def test_parameter_value_model_flags_an_unpredictable_value() -> None:
     flags = det.predict(live)[300:]
     assert flags[50] == -1
     assert (flags == -1).mean() < 0.05
+
+
+def test_parameter_value_model_saves_and_loads_with_identical_scores(tmp_path: Path) -> None:
+    from logswarm.detect.deep import ParameterValueDetector
+
+    rng = np.random.default_rng(1)
+    t = np.arange(200)
+    series = np.column_stack([5 + np.cos(t / 4), t % 7]) + rng.normal(0, 0.1, (200, 2))
+    det = ParameterValueDetector(epochs=5, window=4, hidden_size=8, random_state=0)
+    det.fit(series[:150])
+    folder = save_detector(det, tmp_path / "params")
+    meta = json.loads((folder / "model.json").read_text())
+    assert meta["kind"] == "parameter-value"
+    assert meta["params"]["window"] == 4
+    loaded = load_detector(folder)
+    assert isinstance(loaded, ParameterValueDetector)
+    live = series.copy()
+    live[170, 0] += 6.0
+    np.testing.assert_array_equal(loaded.score_samples(live), det.score_samples(live))
+    np.testing.assert_array_equal(loaded.predict(live), det.predict(live))
+    assert loaded.offset_ == det.offset_
+    tensors = torch.load(folder / "weights.pt", weights_only=True)
+    assert all(isinstance(v, torch.Tensor) for v in tensors.values())
+    with pytest.raises(ValueError, match="features"):
+        loaded.score_samples(live[:, :1])
+
+
+def test_logbert_rescored_with_the_papers_miss_count(train: list[list[int]]) -> None:
+    det = _small(LogBERTDetector, epochs=80).fit(train)
+    held_out = [train[i] for i in det.calibration_index_]
+    assert len(held_out) == round(det.calibration_fraction * len(train))
+    misses = det.rescored("misses", held_out)
+    assert misses.module_ is det.module_
+    assert det.scoring == "margin"
+    scores = misses.score_samples([*NORMAL_PROBES, OUT_OF_ORDER, [10, 11, 99, 98, 14]])
+    # Minus the miss count, plus a tie-break smaller than one miss.
+    assert np.allclose(scores, np.round(scores), atol=0.2)
+    assert max(scores[3], scores[4]) < scores[:3].min()
+    assert misses.predict([*NORMAL_PROBES, OUT_OF_ORDER]).tolist() == [1, 1, 1, -1]
+    with pytest.raises(ValueError, match="scoring"):
+        det.rescored("votes", held_out)

@@ -8,12 +8,15 @@ incidents — as one streaming pass plus a small batch step over window summarie
 3. fold records into per-stream time windows with bounded evidence
    (:class:`~logswarm.pipeline.windows.WindowAccumulator`);
 4. score windows with Isolation Forest, One-Class SVM and LOF and keep the windows a
-   consensus of them flags (:mod:`logswarm.detect`);
+   consensus of them flags (:mod:`logswarm.detect`); with ``AnalysisConfig(deep=True)`` (torch
+   installed) DeepLog, a next-key LSTM over each window's template ids in arrival order, joins
+   them as a fourth voter: it sees order, which window counts cannot;
 5. group flagged windows into incidents carrying their evidence
    (:mod:`logswarm.pipeline.grouping`);
 6. when ground truth exists, compute the Model 1 metrics of this layer.
 
-No record is kept after step 3, so memory is bounded by the number of windows, not lines.
+No record is kept after step 3, so memory is bounded by the number of windows, not lines (the
+deep path keeps at most ``deep_max_keys`` template ids per window).
 Everything here is pure analysis: no cluster, no cloud, no network.
 """
 
@@ -75,6 +78,16 @@ class AnalysisConfig:
     dedupe: bool = True
     #: How often (in lines) the progress callback is called.
     progress_every: int = 20_000
+    #: Add DeepLog (:class:`logswarm.detect.deep.DeepLogDetector`) as a fourth detector over
+    #: each window's template ids in arrival order. Needs torch (the ``deep`` extra); off by
+    #: default because training it costs seconds to minutes per run. Its score joins the
+    #: others in every incident's evidence (``Incident.scores``, ``detectors_agreed``).
+    deep: bool = False
+    #: Template ids kept per window for DeepLog (the first ones): bounds its memory.
+    deep_max_keys: int = 128
+    #: DeepLog is trained on at most this many windows (sampled), then scores all of them.
+    deep_max_fit_windows: int = 2_000
+    deep_epochs: int = 10
 
 
 def analyze(
@@ -104,6 +117,8 @@ def analyze(
     template_counts: Counter[int] = Counter()
     first_ts: datetime | None = None
     last_ts: datetime | None = None
+    # Deep path only: each window's first template ids in arrival order, by window identity.
+    key_sequences: dict[int, list[int]] | None = {} if cfg.deep else None
 
     for record in read_logs(
         paths,
@@ -124,7 +139,11 @@ def analyze(
             anomalous = (key, record.position()) in labels
         elif record.label is not None:
             anomalous = record.label
-        acc.add(record, anomalous=anomalous)
+        window = acc.add(record, anomalous=anomalous)
+        if key_sequences is not None:
+            seq = key_sequences.setdefault(id(window), [])
+            if len(seq) < cfg.deep_max_keys:
+                seq.append(match.template_id)
         ts = record.timestamp
         if ts is not None:
             first_ts = ts if first_ts is None or ts < first_ts else first_ts
@@ -135,7 +154,8 @@ def analyze(
         progress(stats)
 
     windows = acc.ordered()
-    flagged, series = _detect(windows, cfg)
+    sequences = None if key_sequences is None else [key_sequences.get(id(w), []) for w in windows]
+    flagged, series = _detect(windows, cfg, sequences)
     flagged_keys = {f.window.key for f in flagged}
     baseline: dict[str, Counter[int]] = defaultdict(Counter)
     baseline_windows: Counter[str] = Counter()
@@ -186,9 +206,14 @@ def analyze(
 
 
 def _detect(
-    windows: list[WindowStats], cfg: AnalysisConfig
+    windows: list[WindowStats],
+    cfg: AnalysisConfig,
+    sequences: list[list[int]] | None = None,
 ) -> tuple[list[FlaggedWindow], list[ScorePoint]]:
-    """Score every window with the three classical detectors; keep what a consensus flags."""
+    """Score every window with the three classical detectors; keep what a consensus flags.
+
+    With ``sequences`` (each window's template ids), DeepLog scores them as a fourth detector.
+    """
     if len(windows) < 10:
         # Too few windows to learn what normal looks like: flag nothing rather than guess.
         return [], [ScorePoint(t=w.start, score=0.0, flagged=False) for w in windows]
@@ -210,6 +235,8 @@ def _detect(
     for name, det in detectors.items():
         det.fit(fit_rows)
         scores[name] = det.anomaly_score(X)
+    if sequences is not None:
+        scores["deeplog"] = _deeplog_scores(sequences, cfg, rng)
     per_window = [{name: float(s[i]) for name, s in scores.items()} for i in range(len(windows))]
     agreed = [sorted(name for name, v in per.items() if v > 1.0) for per in per_window]
     fused = [float(np.mean(list(per.values()))) for per in per_window]
@@ -235,6 +262,33 @@ def _detect(
             ScorePoint(t=t, score=round(score, 4), flagged=fl, label=lab if any_labels else None)
         )
     return flagged, series
+
+
+def _deeplog_scores(
+    sequences: list[list[int]], cfg: AnalysisConfig, rng: np.random.Generator
+) -> np.ndarray:
+    """DeepLog's anomaly score of each window, trained on the run's own windows.
+
+    Like the classical detectors, it has no separate training data: it learns from (a sample
+    of) this run's windows and calibrates at ``target_fpr`` on the ones it kept aside.
+    """
+    # Imported here: torch is optional, and only this path needs it (a clear error names the
+    # extra when it is missing).
+    from logswarm.detect.deep import DeepLogDetector
+
+    fit_idx = (
+        np.arange(len(sequences))
+        if len(sequences) <= cfg.deep_max_fit_windows
+        else np.sort(rng.choice(len(sequences), cfg.deep_max_fit_windows, replace=False))
+    )
+    det = DeepLogDetector(
+        target_fpr=cfg.target_fpr,
+        epochs=cfg.deep_epochs,
+        max_length=cfg.deep_max_keys,
+        random_state=cfg.random_state,
+    )
+    det.fit([sequences[i] for i in fit_idx])
+    return det.anomaly_score(sequences)
 
 
 def _with_hysteresis(

@@ -71,6 +71,14 @@ class TorchSequenceDetector(BaseDetector):
     loss_history_: list[float]
     #: Learned: scores of the held-out training normals the threshold was calibrated on.
     calibration_scores_: FloatArray
+    #: Learned: positions, in the training sessions given to ``fit``, of those held-out
+    #: normals (aligned with ``calibration_scores_``; empty when nothing was held out). Lets a
+    #: caller calibrate a consensus on normals no member trained on.
+    calibration_index_: npt.NDArray[np.intp]
+    #: Learned: mean loss per predicted token on the held-out training normals (NaN when the
+    #: model has no such loss or nothing was held out). Lower means new normal sessions
+    #: surprise the model less: a label-free way to compare configurations.
+    held_out_loss_: float
 
     # --- subclass hooks --------------------------------------------------------------------
 
@@ -85,6 +93,11 @@ class TorchSequenceDetector(BaseDetector):
     @abstractmethod
     def _score_tokens(self, tokens: list[list[int]]) -> FloatArray:
         """Scores (higher is normal) of token sessions with the trained module."""
+
+    def _token_loss(self, tokens: list[list[int]]) -> float:
+        """Mean loss per predicted token of token sessions (NaN: the model defines none)."""
+        del tokens
+        return float("nan")
 
     def _extra_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         """Learned state beyond the module: JSON-able metadata and tensors."""
@@ -145,13 +158,18 @@ class TorchSequenceDetector(BaseDetector):
                 raise ValueError("too few sessions to train on after keeping some for calibration")
             order = rng.permutation(n)
             cal_idx, train_idx = order[:n_cal], order[n_cal:]
+            self.calibration_index_ = np.asarray(cal_idx, dtype=np.intp)
             train = [sessions[i] for i in train_idx]
             self.vocabulary_ = KeyVocabulary.from_sequences(train)
             self.module_ = self._build_module(self.vocabulary_.size)
             self.loss_history_ = self._train(self.vocabulary_.encode(train), rng)
             self.module_.eval()
-            calibrate_on = [sessions[i] for i in cal_idx] if n_cal else train
-            return self._score_tokens(self.vocabulary_.encode(calibrate_on))
+            calibrate_on = self.vocabulary_.encode(
+                [sessions[i] for i in cal_idx] if n_cal else train
+            )
+            with torch.no_grad():
+                self.held_out_loss_ = self._token_loss(calibrate_on) if n_cal else float("nan")
+                return self._score_tokens(calibrate_on)
 
     def _score(self, X: Any) -> FloatArray:
         tokens = self.vocabulary_.encode(rows_to_lists(X))
@@ -173,6 +191,8 @@ class TorchSequenceDetector(BaseDetector):
             "n_features_in_": self.n_features_in_,
             "loss_history_": list(self.loss_history_),
             "calibration_scores_": [float(v) for v in self.calibration_scores_],
+            "held_out_loss_": self.held_out_loss_,
+            "calibration_index_": [int(i) for i in self.calibration_index_],
             "vocabulary": list(self.vocabulary_.keys),
         }
         module_state = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
@@ -185,6 +205,8 @@ class TorchSequenceDetector(BaseDetector):
         self.n_features_in_ = int(meta["n_features_in_"])
         self.loss_history_ = [float(v) for v in meta["loss_history_"]]
         self.calibration_scores_ = np.asarray(meta["calibration_scores_"], dtype=np.float64)
+        self.held_out_loss_ = float(meta.get("held_out_loss_", float("nan")))
+        self.calibration_index_ = np.asarray(meta.get("calibration_index_", []), dtype=np.intp)
         module = self._build_module(self.vocabulary_.size)
         prefix = "module."
         module.load_state_dict(

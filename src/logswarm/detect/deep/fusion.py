@@ -20,6 +20,14 @@ value cannot outweigh the others on its own) and ``w_i`` for its weight.
 Either way the fused score is that weighted mean, and member ``i``'s contribution to it is
 ``w_i s_i / Σ w``; both, with each member's vote, are kept per session
 (:class:`FusionResult`) and turn into :class:`logswarm.incidents.DetectorScore` evidence.
+
+Calibrating the consensus itself
+--------------------------------
+When several members must agree, each one's false positives are filtered by the others, so
+each can afford a looser threshold than it would alone. How much looser is read off normals
+that no member trained on (:func:`loosest_member_fpr`): the adjustable members' thresholds are
+loosened together, step by step, as long as the consensus still flags at most ``target_fpr``
+of those held-out normals. No label is used.
 """
 
 from __future__ import annotations
@@ -33,7 +41,17 @@ import numpy.typing as npt
 
 from logswarm.incidents import DetectorScore
 
-__all__ = ["ConsensusFusion", "FusionMember", "FusionResult", "ScoredDetector"]
+__all__ = [
+    "MEMBER_FPR_GRID",
+    "ConsensusFusion",
+    "FusionMember",
+    "FusionResult",
+    "ScoredDetector",
+    "loosest_member_fpr",
+]
+
+#: Candidate per-member false-positive rates tried by :func:`loosest_member_fpr`, tightest first.
+MEMBER_FPR_GRID = (0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2)
 
 FloatArray = npt.NDArray[np.float64]
 Sessions = Sequence[Sequence[int]]
@@ -176,3 +194,45 @@ class ConsensusFusion:
     def predict(self, sessions: Sessions) -> npt.NDArray[np.int_]:
         """``-1`` for flagged sessions, ``+1`` otherwise (scikit-learn's outlier polarity)."""
         return np.where(self.evaluate(sessions).flagged, -1, 1)
+
+
+def loosest_member_fpr(
+    held_out_scores: Sequence[npt.ArrayLike],
+    fixed_votes: Sequence[npt.ArrayLike] = (),
+    *,
+    target_fpr: float,
+    quorum: float = 0.5,
+    grid: Sequence[float] = MEMBER_FPR_GRID,
+) -> float:
+    """The loosest common ``target_fpr`` of the adjustable members that keeps the consensus at
+    ``target_fpr`` on held-out normals (see the module docstring).
+
+    ``held_out_scores[i]`` are adjustable member ``i``'s ``score_samples`` (higher is normal) on
+    the held-out normals; at a candidate rate ``q`` it votes for the normals below its ``q``
+    quantile (the rule of :func:`logswarm.detect.base.calibrate_offset`). ``fixed_votes[j]``
+    are the votes, on the same normals, of members whose threshold stays as it is. Members
+    weigh the same; a normal is flagged when strictly more than ``quorum`` of them vote.
+    Returns the largest ``q`` of ``grid`` whose consensus flags at most ``target_fpr`` of the
+    normals, or the smallest ``q`` when none does.
+    """
+    scores = [np.asarray(s, dtype=np.float64).ravel() for s in held_out_scores]
+    fixed = [np.asarray(v, dtype=bool).ravel() for v in fixed_votes]
+    if not scores:
+        raise ValueError("at least one adjustable member is needed")
+    n = scores[0].size
+    if n == 0 or any(s.size != n for s in scores) or any(v.size != n for v in fixed):
+        raise ValueError("every member needs one score or vote per held-out normal, n > 0")
+    steps = sorted(float(q) for q in grid)
+    if not steps or not all(0.0 <= q < 1.0 for q in steps):
+        raise ValueError("grid rates must be in [0, 1)")
+    n_members = len(scores) + len(fixed)
+    fixed_count = np.sum(fixed, axis=0) if fixed else np.zeros(n)
+    chosen = steps[0]
+    for q in steps:
+        votes = fixed_count + sum(
+            (s < np.quantile(s, q, method="lower")).astype(float) for s in scores
+        )
+        if np.mean(votes > quorum * n_members) > target_fpr:
+            break
+        chosen = q
+    return chosen

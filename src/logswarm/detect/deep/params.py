@@ -13,11 +13,14 @@ from the training mean history). The threshold is calibrated on the *last*
 ``calibration_fraction`` of the training series (time order kept: the model is judged on values
 it has not seen yet, as it will be in operation), which replaces the paper's Gaussian interval
 with the equivalent quantile.
+
+It saves and loads like the sequence detectors (:func:`logswarm.detect.deep.save_detector`):
+the forecaster's ``state_dict`` plus JSON metadata (column means and scales, threshold).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +50,8 @@ class _Forecaster(nn.Module):
 
 class ParameterValueDetector(BaseDetector):
     """Per-row anomaly scores of one log key's parameter-vector series; see the module docstring."""
+
+    kind: ClassVar[str] = "parameter-value"
 
     mean_: FloatArray
     std_: FloatArray
@@ -119,3 +124,31 @@ class ParameterValueDetector(BaseDetector):
             hist, target = self._windows((X - self.mean_) / self.std_)
             err = ((self.module_(hist) - target) ** 2).sum(dim=1)
         return np.asarray(-err.numpy(), dtype=np.float64)
+
+    # --- persistence (used by logswarm.detect.deep.persistence) ------------------------------
+
+    def _learned_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        meta = {
+            "offset_": self.offset_,
+            "score_scale_": self.score_scale_,
+            "n_features_in_": self.n_features_in_,
+            "loss_history_": list(self.loss_history_),
+            "mean_": [float(v) for v in self.mean_],
+            "std_": [float(v) for v in self.std_],
+        }
+        return meta, {f"module.{k}": v for k, v in self.module_.state_dict().items()}
+
+    def _restore(self, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        self.offset_ = float(meta["offset_"])
+        self.score_scale_ = float(meta["score_scale_"])
+        self.n_features_in_ = int(meta["n_features_in_"])
+        self.loss_history_ = [float(v) for v in meta["loss_history_"]]
+        self.mean_ = np.asarray(meta["mean_"], dtype=np.float64)
+        self.std_ = np.asarray(meta["std_"], dtype=np.float64)
+        if self.mean_.shape != (self.n_features_in_,) or self.std_.shape != self.mean_.shape:
+            raise ValueError("saved column statistics do not match n_features_in_")
+        module = _Forecaster(self.n_features_in_, self.hidden_size)
+        prefix = "module."
+        module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items()})
+        module.eval()
+        self.module_ = module

@@ -15,23 +15,39 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import torch
 
-from logswarm.detect.deep._base import TorchSequenceDetector
+from logswarm.detect.base import BaseDetector
 from logswarm.detect.deep.deeplog import DeepLogDetector
 from logswarm.detect.deep.logbert import LogBERTDetector
+from logswarm.detect.deep.params import ParameterValueDetector
 
-__all__ = ["FORMAT", "ModelFormatError", "load_detector", "save_detector"]
+__all__ = ["FORMAT", "ModelFormatError", "SavableDetector", "load_detector", "save_detector"]
 
 #: Version of the folder layout; bumped when a reader could misread an older folder.
 FORMAT = "logswarm.deep-detector/1"
 _META = "model.json"
 _WEIGHTS = "weights.pt"
-_KINDS: dict[str, type[TorchSequenceDetector]] = {
+
+
+class SavableDetector(Protocol):
+    """What a savable detector offers: its kind, parameters and learned state as tensors + JSON."""
+
+    kind: ClassVar[str]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]: ...
+
+    def _learned_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]: ...
+
+    def _restore(self, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None: ...
+
+
+_KINDS: dict[str, type[SavableDetector]] = {
     DeepLogDetector.kind: DeepLogDetector,
     LogBERTDetector.kind: LogBERTDetector,
+    ParameterValueDetector.kind: ParameterValueDetector,
 }
 
 
@@ -39,7 +55,7 @@ class ModelFormatError(ValueError):
     """A saved-model folder is missing, incomplete, or of another format or kind."""
 
 
-def save_detector(detector: TorchSequenceDetector, path: str | Path) -> Path:
+def save_detector(detector: SavableDetector, path: str | Path) -> Path:
     """Write a fitted detector to the folder ``path`` (created if needed); return the folder."""
     if not hasattr(detector, "module_"):
         raise ValueError("only a fitted detector can be saved")
@@ -58,7 +74,7 @@ def save_detector(detector: TorchSequenceDetector, path: str | Path) -> Path:
     return folder
 
 
-def load_detector(path: str | Path) -> TorchSequenceDetector:
+def load_detector(path: str | Path) -> BaseDetector:
     """Read a detector saved by :func:`save_detector` (on this or another machine)."""
     folder = Path(path)
     meta_path, weights_path = folder / _META, folder / _WEIGHTS
@@ -87,4 +103,5 @@ def load_detector(path: str | Path) -> TorchSequenceDetector:
         raise ModelFormatError(f"{weights_path} does not hold a flat mapping of tensors")
     detector = cls(**meta["params"])
     detector._restore(meta["learned"], tensors)
+    assert isinstance(detector, BaseDetector)
     return detector
