@@ -187,3 +187,97 @@ def test_validation_reports_failed_tool_calls_without_blocking(
     verdict = reasoner.validate(ValidationInput(incident=incident, rca=rca, retrieval=retrieval))
     assert verdict.verdict == "accept"
     assert verdict.issues == ["1 tool calls failed: query_metrics: prometheus: down"]
+
+
+# --- network shape and the suite's causes ------------------------------------------------------
+
+
+def _flows(lines: list[str], entities: list[tuple[EntityKind, str, int]]) -> Incident:
+    from tests.agents.fakes import _incident
+
+    return _incident(
+        "inc-net",
+        "vpc flows",
+        services=["vpc"],
+        templates=[
+            ("REJECT tcp <*>:<*> -> <*>:<*> packets=<*> bytes=<*>", 400, 2.0),
+            ("ACCEPT tcp <*>:<*> -> <*>:<*> packets=<*> bytes=<*>", 120, 30.0),
+        ],
+        lines=[(0.1 * i, "vpc", "INFO", text) for i, text in enumerate(lines)],
+        entities=entities,
+    )
+
+
+def test_one_source_to_many_ports_is_a_scan_not_a_flood(reasoner: DeterministicReasoner) -> None:
+    lines = [
+        f"REJECT tcp 198.51.7.9:40000 -> 10.0.101.5:{port} packets=1 bytes=44"
+        for port in (21, 22, 23, 25, 110, 135, 139, 445, 3389)
+    ]
+    incident = _flows(
+        lines, [(EntityKind.IP, "10.0.101.5", 390), (EntityKind.IP, "198.51.7.9", 400)]
+    )
+    rca, executed = _plan(reasoner, incident)
+    assert rca.root_cause.category == "port_scan"
+    assert rca.root_cause.entity_value == "198.51.7.9"
+    assert [(s.action, s.target) for s in executed.steps] == [("add_nacl_deny", "198.51.7.9")]
+
+
+def test_many_sources_to_one_port_is_a_flood_and_never_blocks_the_victim(
+    reasoner: DeterministicReasoner,
+) -> None:
+    sources = [f"{a}.{b}.9.{c}" for a, b, c in ((5, 1, 2), (31, 4, 7), (46, 2, 9), (77, 8, 3),
+                                              (94, 5, 6), (5, 7, 1), (31, 9, 4), (46, 6, 8))]  # fmt: skip
+    lines = [f"ACCEPT tcp {s}:5{i}000 -> 10.0.101.5:443 packets=20000 bytes=1200000"
+             for i, s in enumerate(sources)]  # fmt: skip
+    incident = _flows(
+        lines,
+        [(EntityKind.ENI, "eni-0aaaabbbbccccdddd", 500), (EntityKind.IP, "10.0.101.5", 500)]
+        + [(EntityKind.IP, s, 30) for s in sources],
+    )
+    rca, executed = _plan(reasoner, incident)
+    assert rca.root_cause.category == "ddos"
+    assert executed.steps
+    assert all(s.target != "10.0.101.5" for s in executed.steps)
+
+
+def test_a_scan_from_inside_the_vpc_isolates_the_pod(reasoner: DeterministicReasoner) -> None:
+    lines = [
+        f"REJECT tcp 10.0.1.77:40022 -> 10.0.{2 + i % 2}.10:{port} packets=1 bytes=60"
+        for i, port in enumerate((22, 80, 2379, 3306, 5432, 6379, 9200, 10250))
+    ]
+    incident = _flows(
+        lines,
+        [
+            (EntityKind.IP, "10.0.1.77", 88),
+            (EntityKind.IP, "10.0.2.10", 44),
+            (EntityKind.POD, "cart-5d9f8-abcde", 3),
+        ],
+    )
+    rca, executed = _plan(reasoner, incident)
+    assert rca.root_cause.category == "lateral_movement"
+    assert [(s.action, s.target) for s in executed.steps] == [("isolate_pod", "cart-5d9f8-abcde")]
+
+
+def test_without_lines_the_flow_counts_still_tell_a_scan(reasoner: DeterministicReasoner) -> None:
+    incident = _flows([], [(EntityKind.IP, "10.0.101.5", 380), (EntityKind.IP, "198.51.7.9", 420)])
+    rca = reasoner.rca(RCAInput(incident=incident))
+    assert rca.root_cause.category == "port_scan"
+    assert rca.root_cause.entity_value == "198.51.7.9"
+
+
+def test_hikari_pool_exhaustion_is_a_connection_pool_cause(reasoner: DeterministicReasoner) -> None:
+    from tests.agents.fakes import _incident
+
+    msg = ("HikariPool-1 - Connection is not available, request timed out after 30000ms "
+           "(total=10, active=10, idle=0, waiting=31)")  # fmt: skip
+    incident = _incident(
+        "inc-pool",
+        "payment errors",
+        services=["payment"],
+        templates=[("HikariPool-1 - Connection is not available, request timed out after <*>", 130, 0.0)],
+        lines=[(float(i), "payment", "ERROR", msg) for i in range(5)],
+        entities=[(EntityKind.POD, "payment-6c7d-xk2lp", 130), (EntityKind.DEPLOYMENT, "payment", 130)],
+    )  # fmt: skip
+    rca, executed = _plan(reasoner, incident)
+    assert rca.root_cause.category == "connection_pool"
+    assert executed.steps[0].action == "restart_deployment"

@@ -25,6 +25,7 @@ from logswarm.agents.errors import ResourceError
 from logswarm.incidents import EntityKind
 
 __all__ = [
+    "FlowShape",
     "Playbook",
     "PlaybookAction",
     "PlaybookCatalogue",
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 Domain = Literal["security", "performance", "network", "database", "platform"]
+FlowShape = Literal["scan", "internal_scan", "flood", "brute_force", "beacon"]
 
 
 def resources_root() -> Traversable:
@@ -71,6 +73,17 @@ class Playbook(_Model):
     steps: list[PlaybookStep] = Field(min_length=1)
     verification: str | None = None
     runbook: str | None = None
+    #: The shape of network traffic this cause leaves in flow logs (see the reasoner's
+    #: ``flow_shape``): ``scan`` one outside source to many ports, ``internal_scan`` the same
+    #: from inside the VPC, ``flood`` many sources to one port, ``brute_force`` one outside
+    #: source hammering one port, ``beacon`` one inside source calling one outside address.
+    flow_shape: FlowShape | None = None
+    #: The culprit is an address outside the VPC (internal addresses are victims here).
+    external_culprit: bool = False
+    #: Which side of a failing call is to blame. Usually the callee (a failing dependency
+    #: explains its failing callers); for causes the server only *reports* — a client's stale
+    #: password or connections — it is the caller.
+    blame: Literal["callee", "caller"] = "callee"
 
     @cached_property
     def patterns(self) -> list[re.Pattern[str]]:

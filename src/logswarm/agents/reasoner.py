@@ -20,12 +20,15 @@ the LLM backends.
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from logswarm.agents.catalogue import Playbook, PlaybookCatalogue
+from logswarm.agents.catalogue import FlowShape, Playbook, PlaybookCatalogue
 from logswarm.agents.contracts import (
     ACTION_TARGET_KINDS,
     MAX_CITATIONS,
@@ -66,7 +69,7 @@ from logswarm.agents.tools import LogQuery
 from logswarm.incidents import Entity, EntityKind, Incident, IncidentSeverity
 from logswarm.records import Severity
 
-__all__ = ["DeterministicReasoner", "Diagnosis"]
+__all__ = ["DeterministicReasoner", "Diagnosis", "FlowShapeEvidence", "flow_shape"]
 
 _SEVERITY_WEIGHT = {
     "TRACE": 0.05, "DEBUG": 0.05, "INFO": 0.2, "NOTICE": 0.3, "WARNING": 0.6,
@@ -79,6 +82,22 @@ _BLAST = {
     EntityKind.SECURITY_GROUP: "multi_service", EntityKind.ASG: "multi_service",
     EntityKind.ACCESS_KEY: "account",
 }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FlowShapeEvidence:
+    """What the network evidence looks like, independent of any cause label.
+
+    ``shape`` is one of the catalogue's flow shapes (``scan``, ``internal_scan``, ``flood``,
+    ``brute_force``, ``beacon``); ``culprit`` the address that shape singles out (the scanner,
+    the brute-forcer, the beaconing host), if any; ``strength`` how many evidence points the
+    shape is worth (exact flows read from lines count more than entity-count proxies).
+    """
+
+    shape: FlowShape
+    culprit: str | None
+    strength: float
+    evidence: list[str]
 
 
 @dataclass(slots=True)
@@ -98,6 +117,8 @@ class _Candidate:
     score: float
     first_seen: datetime | None
     evidence: list[str] = field(default_factory=list)
+    #: Whether any evidence text names this entity (fields-only entities are not named).
+    named: bool = False
 
 
 @dataclass(slots=True)
@@ -107,6 +128,7 @@ class Diagnosis:
     categories: list[tuple[Playbook, float, list[str]]]
     candidates: list[_Candidate]
     items: list[_Item]
+    shape: FlowShapeEvidence | None = None
 
 
 class DeterministicReasoner:
@@ -130,6 +152,7 @@ class DeterministicReasoner:
     ) -> Diagnosis:
         items = _evidence_items(incident, retrieval)
         present = {e.kind for e in incident.entities}
+        shape = flow_shape(incident, items)
         categories: list[tuple[Playbook, float, list[str]]] = []
         for playbook in self.catalogue.playbooks:
             score = 0.0
@@ -139,6 +162,9 @@ class DeterministicReasoner:
                 if n:
                     score += item.weight * min(n, 2)
                     cited.append(item.id)
+            if shape is not None and playbook.flow_shape == shape.shape:
+                score += shape.strength
+                cited.extend(shape.evidence)
             if retrieval is not None:
                 for hit in retrieval.documents:
                     if hit.category == playbook.category and hit.score > 0.2:
@@ -150,8 +176,8 @@ class DeterministicReasoner:
                 categories.append((playbook, score, list(dict.fromkeys(cited))))
         categories.sort(key=lambda c: c[1], reverse=True)
         top = categories[0][0] if categories else None
-        candidates = _rank_entities(incident, items, top, dependencies or {})
-        return Diagnosis(categories=categories, candidates=candidates, items=items)
+        candidates = _rank_entities(incident, items, top, dependencies or {}, shape)
+        return Diagnosis(categories=categories, candidates=candidates, items=items, shape=shape)
 
     # -- Intent Classifier ----------------------------------------------------------------------
 
@@ -247,11 +273,14 @@ class DeterministicReasoner:
             span = max(incident.window.seconds, 60.0)
             start = incident.window.start - timedelta(seconds=span * inp.round)
             for entity in wanted:
+                # Network records (flow logs) are all INFO: for addresses the lines themselves
+                # are the evidence (ports, peers), so they are not filtered by severity.
+                network = entity.kind in (EntityKind.IP, EntityKind.ENI)
                 query_args = LogQuery(
                     start=start,
                     end=incident.window.end,
                     entity=entity.value,
-                    min_severity=Severity.WARNING,
+                    min_severity=None if network else Severity.WARNING,
                     limit=20,
                 )
                 result = self.env.toolbox.query_logs(query_args)
@@ -261,6 +290,7 @@ class DeterministicReasoner:
                     ok=result.ok,
                     error=result.error,
                 )
+                what = "lines" if network else "warning-or-worse lines"
                 if result.ok and result.value is not None and result.value.total:
                     obs_id = f"O{len(observations) + 1}"
                     hits = result.value.hits
@@ -271,7 +301,7 @@ class DeterministicReasoner:
                             id=obs_id,
                             tool="query_logs",
                             summary=(
-                                f"{result.value.total} warning-or-worse lines mention "
+                                f"{result.value.total} {what} mention "
                                 f"{entity.value}; first at {when}: {first.message[:200]}"
                             ),
                             data={
@@ -292,8 +322,7 @@ class DeterministicReasoner:
                     record.observations.append(obs_id)
                     claims.append(
                         Claim(
-                            text=f"{result.value.total} warning-or-worse lines mention "
-                            f"{entity.value}.",
+                            text=f"{result.value.total} {what} mention {entity.value}.",
                             evidence=[obs_id, entity.id],
                         )
                     )
@@ -603,6 +632,7 @@ def _rank_entities(
     items: list[_Item],
     top: Playbook | None,
     dependencies: dict[str, list[str]],
+    shape: FlowShapeEvidence | None = None,
 ) -> list[_Candidate]:
     kinds = list(top.culprit_kinds) if top else []
     candidates: list[_Candidate] = []
@@ -623,13 +653,33 @@ def _rank_entities(
             ):
                 first = item.timestamp
         if entity.kind in kinds:
-            kind_factor = 1.0 + 0.5 * (len(kinds) - kinds.index(entity.kind)) / len(kinds)
+            # The playbook lists culprit kinds most specific first: prefer them clearly.
+            kind_factor = 1.0 + 2.0 * (len(kinds) - kinds.index(entity.kind)) / len(kinds)
         elif entity.kind in ACTION_TARGET_KINDS.values() or entity.kind == EntityKind.SERVICE:
             kind_factor = 0.5
         else:
             kind_factor = 0.2
+        if (
+            top is not None
+            and top.external_culprit
+            and entity.kind == EntityKind.IP
+            and not _is_public(entity.value)
+        ):
+            kind_factor *= 0.2  # an address inside the VPC is the victim of an outside attack
         score = (mention + 0.1 * math.log1p(entity.count)) * kind_factor
-        candidates.append(_Candidate(entity=entity, score=score, first_seen=first, evidence=cited))
+        if (
+            shape is not None
+            and top is not None
+            and top.flow_shape == shape.shape
+            and entity.value == shape.culprit
+        ):
+            score += 3.0 * kind_factor
+            cited.extend(shape.evidence[:2])
+        candidates.append(
+            _Candidate(
+                entity=entity, score=score, first_seen=first, evidence=cited, named=mention > 0
+            )
+        )
     # Time order: the earliest abnormal entity gets the largest bonus (ties share a rank).
     firsts = sorted({c.first_seen for c in candidates if c.first_seen is not None})
     rank_of = {t: rank for rank, t in enumerate(firsts)}
@@ -637,9 +687,31 @@ def _rank_entities(
         if c.first_seen is not None:
             c.score += 1.0 / (1.0 + rank_of[c.first_seen])
     if dependencies:
-        _apply_dependencies(candidates, incident, dependencies)
+        _apply_dependencies(
+            candidates, incident, dependencies, sign=-1.0 if top and top.blame == "caller" else 1.0
+        )
+    if top is not None:
+        _prefer_specific(candidates, kinds)
     candidates.sort(key=lambda c: (-c.score, c.entity.id))
     return candidates
+
+
+def _prefer_specific(candidates: list[_Candidate], kinds: list[EntityKind]) -> None:
+    """An entity of a more specific culprit kind seen as often as a better-scored, less specific
+    one names the same actor (an access key and the user it belongs to occur in the same
+    records; a key rarely appears in a record's text): it inherits that score."""
+    ranked = [c for c in candidates if c.entity.kind in kinds]
+    for c in ranked:
+        for d in ranked:
+            if (
+                kinds.index(d.entity.kind) > kinds.index(c.entity.kind)
+                and d.score > c.score
+                and c.entity.count >= 3
+                and abs(c.entity.count - d.entity.count)
+                <= 0.1 * max(c.entity.count, d.entity.count)
+            ):
+                c.score = d.score + 0.01
+                c.evidence = list(dict.fromkeys([*c.evidence, *d.evidence]))
 
 
 def _service_of(entity: Entity, services: Iterable[str]) -> str | None:
@@ -651,7 +723,11 @@ def _service_of(entity: Entity, services: Iterable[str]) -> str | None:
 
 
 def _apply_dependencies(
-    candidates: list[_Candidate], incident: Incident, dependencies: dict[str, list[str]]
+    candidates: list[_Candidate],
+    incident: Incident,
+    dependencies: dict[str, list[str]],
+    *,
+    sign: float = 1.0,
 ) -> None:
     known = set(dependencies) | {s for callees in dependencies.values() for s in callees}
     anomalous = {s for s in incident.services} | {
@@ -667,7 +743,7 @@ def _apply_dependencies(
             s for s, callees in dependencies.items() if service in callees and s in anomalous
         ]
         failing_callees = [s for s in dependencies.get(service, []) if s in anomalous]
-        c.score += 0.75 * len(callers) - 0.75 * len(failing_callees)
+        c.score += sign * (0.75 * len(callers) - 0.75 * len(failing_callees))
 
 
 def _causes(dx: Diagnosis, incident: Incident) -> list[RootCause]:
@@ -682,13 +758,24 @@ def _causes(dx: Diagnosis, incident: Incident) -> list[RootCause]:
     for playbook, cat_score, cited in categories:
         kinds = set(playbook.culprit_kinds) if playbook else set()
         pool = [c for c in dx.candidates if c.entity.kind in kinds] or dx.candidates
-        culprit = pool[0] if pool else None
+        culprit = _pick_culprit(pool, playbook.culprit_kinds if playbook else [])
         share = cat_score / total_cat if playbook else 0.0
         strength = min(1.0, cat_score / 3.0)
         entity_share = max(culprit.score, 0.0) / cand_total if culprit else 0.0
         detectors = min(1.0, 0.5 + 0.25 * len(agreed))
+        # A cause with no entity of a kind it can be located in is only half an explanation.
+        located = 1.0 if culprit is None or not kinds or culprit.entity.kind in kinds else 0.5
+        # A handful of records (one routine rollout event) is thin evidence whatever it says.
+        volume = min(1.0, math.log1p(max(incident.record_count, 0)) / math.log1p(10))
         confidence = max(
-            0.05, min(0.95, (0.45 * share + 0.25 * strength + 0.3 * entity_share) * detectors)
+            0.05,
+            min(
+                0.95,
+                (0.45 * share + 0.25 * strength + 0.3 * entity_share)
+                * detectors
+                * located
+                * volume,
+            ),
         )
         category = playbook.category if playbook else "unknown"
         evidence = list(
@@ -733,6 +820,26 @@ def _causes(dx: Diagnosis, incident: Incident) -> list[RootCause]:
                 ),
             )
     return causes
+
+
+def _pick_culprit(pool: list[_Candidate], kinds: list[EntityKind]) -> _Candidate | None:
+    """The best-scored candidate, unless the most specific culprit kind present has a clear
+    candidate that no line's text names (an access key, a security group, an ENI are often
+    only in a record's fields, so text mentions undercount them): it wins when it occurs at
+    least twice as often as any other entity of its kind.
+    """
+    if not pool:
+        return None
+    first = next((k for k in kinds if any(c.entity.kind == k for c in pool)), None)
+    if first is not None:
+        of_kind = sorted(
+            (c for c in pool if c.entity.kind == first), key=lambda c: (-c.entity.count, -c.score)
+        )
+        top = of_kind[0]
+        runner_up = max((c.entity.count for c in of_kind[1:]), default=0)
+        if not top.named and top.entity.count >= max(1, 2 * runner_up):
+            return top
+    return pool[0]
 
 
 def _causal_chain(dx: Diagnosis, incident: Incident, cause: RootCause) -> list[Claim]:
@@ -812,6 +919,9 @@ def _bind_steps(
     for step in playbook.steps:
         for alt in step.actions:
             pool = [e for e in incident.entities if e.kind == alt.target_kind]
+            if alt.action == "add_nacl_deny":
+                # Blocking one of our own addresses would cut the victim off, not the attacker.
+                pool = [e for e in pool if _is_public(e.value)]
             if not pool:
                 continue
             best = max(
@@ -854,3 +964,102 @@ def _step(
         verification=verification,
         rationale=rationale,
     )
+
+
+# --- network shape --------------------------------------------------------------------------
+
+_FLOW_LINE = re.compile(
+    r"\b(ACCEPT|REJECT)\s+\w+\s+(\S+?):(\d+)\s+->\s+(\S+?):(\d+)\s+packets=(\d+)"
+)
+_FLOW_TEMPLATE = re.compile(r"^(ACCEPT|REJECT)\s+\w+\s+<\*>")
+
+
+#: Address space a VPC (and a cluster in it) uses; anything else is "outside".
+_INSIDE = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+        "169.254.0.0/16", "0.0.0.0/8", "fc00::/7", "fe80::/10", "::1/128",
+    )
+)  # fmt: skip
+
+
+def _is_public(value: str) -> bool:
+    """An address outside the VPC's private space (documentation ranges count as outside)."""
+    try:
+        addr = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return not any(addr.version == n.version and addr in n for n in _INSIDE)
+
+
+def flow_shape(incident: Incident, items: list[_Item]) -> FlowShapeEvidence | None:
+    """The shape of the incident's network flows, from flow lines if any, else entity counts.
+
+    From lines (samples, or lines a log query returned): one source to many destination ports
+    is a scan (``internal_scan`` when the source is inside the VPC); many sources to one
+    destination port is a flood; one outside source to one port of inside hosts is brute
+    force; one inside source to one outside address on one port is a beacon. Without lines,
+    the flow templates' REJECT share and how concentrated the outside addresses are stand in.
+    """
+    flows: list[tuple[str, str, str, str, int, int]] = []
+    cite: list[str] = []
+    for item in items:
+        m = _FLOW_LINE.search(item.text)
+        if m:
+            action, src, _sport, dst, dport, packets = m.groups()
+            flows.append((item.id, action, src, dst, int(dport), int(packets)))
+            cite.append(item.id)
+    if len(flows) >= 6:
+        return _shape_from_flows(flows, list(dict.fromkeys(cite)))
+    return _shape_from_counts(incident)
+
+
+def _shape_from_flows(
+    flows: list[tuple[str, str, str, str, int, int]], cite: list[str]
+) -> FlowShapeEvidence | None:
+    by_src = Counter(f[2] for f in flows)
+    src, n = by_src.most_common(1)[0]
+    mine = [f for f in flows if f[2] == src]
+    ports = {f[4] for f in mine}
+    dsts = {f[3] for f in mine}
+    ev = cite[:4]
+    if n >= 0.5 * len(flows):
+        if len(ports) >= 5 and len(ports) >= 0.5 * len(mine):
+            shape: FlowShape = "scan" if _is_public(src) else "internal_scan"
+            return FlowShapeEvidence(shape, src, 3.0, ev)
+        if len(ports) == 1 and _is_public(src) and not any(_is_public(d) for d in dsts):
+            return FlowShapeEvidence("brute_force", src, 2.5, ev)
+        if (
+            len(ports) == 1
+            and not _is_public(src)
+            and len(dsts) == 1
+            and _is_public(next(iter(dsts)))
+        ):
+            return FlowShapeEvidence("beacon", next(iter(dsts)), 2.0, ev)
+    by_target = Counter((f[3], f[4]) for f in flows)
+    (dst, _port), m = by_target.most_common(1)[0]
+    sources = {f[2] for f in flows if (f[3], f[4]) == (dst, _port)}
+    if m >= 0.5 * len(flows) and len(sources) >= 5:
+        return FlowShapeEvidence("flood", dst, 3.0, ev)
+    return None
+
+
+def _shape_from_counts(incident: Incident) -> FlowShapeEvidence | None:
+    tpls = [t for t in incident.templates if _FLOW_TEMPLATE.match(t.template)]
+    total = sum(t.count for t in tpls)
+    if total < 20:
+        return None
+    rejects = sum(t.count for t in tpls if t.template.startswith("REJECT"))
+    ips = [e for e in incident.entities if e.kind == EntityKind.IP]
+    public = sorted((e for e in ips if _is_public(e.value)), key=lambda e: -e.count)
+    private = sorted((e for e in ips if not _is_public(e.value)), key=lambda e: -e.count)
+    ev = [t.id for t in tpls[:2]]
+    rejecting = rejects >= 0.5 * total
+    if public and public[0].count >= 0.5 * total and rejecting:
+        return FlowShapeEvidence("scan", public[0].value, 2.0, [*ev, public[0].id])
+    if len(public) >= 6 and public[0].count < 0.25 * total:
+        return FlowShapeEvidence("flood", None, 2.0, ev)
+    if rejecting and private and (not public or public[0].count < 0.2 * total):
+        return FlowShapeEvidence("internal_scan", private[0].value, 1.5, [*ev, private[0].id])
+    return None

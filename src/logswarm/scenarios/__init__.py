@@ -8,12 +8,15 @@ catalogue injected as causally ordered symptoms. The answers (ground truth, line
 written beside the logs, never inside them.
 
 Layers: :mod:`.topology` (the world) -> :mod:`.formats` (exact line formats) -> :mod:`.engine`
-(streams, injection context, writer) -> :mod:`.background` / :mod:`.catalogue` (normal life and
-faults) -> :mod:`.generator` (the API below).
+(streams, injection context, writer) -> :mod:`.background` / :mod:`.catalogue`,
+:mod:`.kinds_kubernetes`, :mod:`.kinds_aws` (normal life and the suite's fault kinds, all
+registered in :data:`CATALOGUE`) -> :mod:`.generator` (the API below).
 """
 
 from __future__ import annotations
 
+# The suite's further kinds register themselves in CATALOGUE on import.
+from logswarm.scenarios import kinds_aws, kinds_kubernetes  # noqa: F401
 from logswarm.scenarios.catalogue import CATALOGUE, REMEDIATIONS, Outcome, ScenarioSpec, scenario
 from logswarm.scenarios.engine import Injection
 from logswarm.scenarios.generator import (

@@ -482,6 +482,7 @@ def image_pull_failure(ctx: Injection) -> Outcome:
             t + 2 * NS, pod, "Failed", "Error: ImagePullBackOff", count=attempt + 1, first=first
         )
         t += min(10 * 2**attempt, 300) * NS
+    ctx.metric("catalog", "unavailable_replicas", start=ctx.start, end=t, op="set", value=1)
     return Outcome("image_pull:deployment/catalog", [pod.name, "catalog", image.rsplit("/", 1)[-1]])
 
 
@@ -694,6 +695,17 @@ def cpu_throttling(ctx: Injection) -> Outcome:
     ctx.metric("payment", "cpu_millicores", start=ctx.start, end=ctx.end, op="set", value=500)
     ctx.metric("payment", "cpu_throttled_percent", start=ctx.start, end=ctx.end, op="set", value=68)
     ctx.metric("payment", "latency_p90_ms", start=ctx.start, end=ctx.end, op="mul", value=7)
+    # Throttled containers answer their probes late: the kubelet says so (a second source).
+    for k, tt in enumerate(range(ctx.start + 60 * NS, ctx.end, 90 * NS), start=1):
+        pod = dep.pods[k % len(dep.pods)]
+        ctx.pod_event(
+            tt,
+            pod,
+            "Unhealthy",
+            f'Liveness probe failed: Get "http://{pod.ip}:8080/actuator/health/liveness": '
+            "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
+            count=k,
+        )
     return Outcome("cpu_throttling:deployment/payment", ["payment"] + [p.name for p in dep.pods])
 
 
@@ -755,6 +767,12 @@ def dns_failure(ctx: Injection) -> Outcome:
     )
     ctx.metric("payment", "error_rate", start=ctx.start, end=ctx.end, op="add", value=0.35)
     ctx.metric("coredns", "error_rate", start=ctx.start, end=ctx.end, op="add", value=0.2)
+    for k, tt in enumerate(range(ctx.start + 30 * NS, ctx.end, 120 * NS), start=1):
+        pod = dns.pods[k % len(dns.pods)]
+        ctx.pod_event(
+            tt, pod, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503",
+            count=k,
+        )  # fmt: skip
     return Outcome(
         "dns_failure:deployment/coredns", ["coredns", "api.stripe.com"] + [p.name for p in dns.pods]
     )
@@ -937,8 +955,7 @@ def db_deadlock(ctx: Injection) -> Outcome:
             pod,
             t + 5_000_000,
             "error",
-            "cart update failed",
-            error="pq: deadlock detected (SQLSTATE 40P01)",
+            "cart update failed: pq: deadlock detected (SQLSTATE 40P01)",
             trace_id=_trace(ctx),
         )
         t += int(ctx.rng.uniform(4, 12) * NS)
@@ -1025,6 +1042,7 @@ def credential_compromise(ctx: Injection) -> Outcome:
         additional={"MFAUsed": "No"},
         event_type="AwsConsoleSignIn",
     )
+    ctx.metric("iam/bob", "api_calls_per_min", start=ctx.start, end=ctx.end, op="add", value=9)
     return Outcome(
         f"credential_compromise:access_key/{bob.access_key}", [bob.access_key, "bob", attacker]
     )
@@ -1121,6 +1139,9 @@ def iam_privilege_escalation(ctx: Injection) -> Outcome:
             request={"secretId": "prod/orders-db"} if name == "GetSecretValue" else None,
             read_only=True,
         )
+    ctx.metric(
+        "iam/ci-deploy", "iam_write_calls_per_min", start=t, end=t + 100 * NS, op="add", value=3
+    )
     return Outcome(
         "privilege_escalation:iam_user/ci-deploy", ["ci-deploy", ci.access_key, new_key, "alice"]
     )
@@ -1258,6 +1279,11 @@ def security_group_open_world(ctx: Injection) -> Outcome:
             seconds=4,
         )
         tt += int(ctx.rng.uniform(1, 6) * NS)
+    ctx.metric(f"sg/{sg}", "world_open_ingress_rules", start=t, end=ctx.end, op="set", value=1)
+    ctx.metric(
+        f"ec2/{aws.bastion_instance}", "ssh_connections_per_min", start=t + 90 * NS,
+        end=ctx.end, op="add", value=20,
+    )  # fmt: skip
     return Outcome(
         f"sg_open_world:security_group/{sg}", [sg, "bob", aws.bastion_instance, aws.bastion_eni]
     )
@@ -1291,6 +1317,10 @@ def port_scan(ctx: Injection) -> Outcome:
             size=44,
             action=action,
         )
+    ctx.metric(
+        f"eni/{aws.lb_eni}", "rejected_flows_per_min", start=t, end=t + 190 * NS, op="add",
+        value=90,
+    )  # fmt: skip
     return Outcome(f"port_scan:ip/{scanner}", [scanner, aws.lb_eni, aws.nat_eni])
 
 

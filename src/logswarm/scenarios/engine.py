@@ -15,12 +15,13 @@ records on one physical line, the "line" of a record is its 1-based index in ``R
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import itertools
 import json
 import random
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -315,12 +316,22 @@ class Injection:
         self.world = world
         self.topo = world.topo
         self.aws = world.topo.aws
-        self.incident_id = incident_id
+        self.incident_id: str | None = incident_id
         self.start = start
         self.end = end
         self.rng = rng
         #: Entities touched as symptoms (callers, replacement pods): added to the ground truth.
         self.affected: list[str] = []
+
+    @contextlib.contextmanager
+    def unlabelled(self) -> Iterator[None]:
+        """Write scripted *background* (a red herring) through the same helpers: no labels."""
+        saved = self.incident_id
+        self.incident_id = None
+        try:
+            yield
+        finally:
+            self.incident_id = saved
 
     def involve(self, *names: str) -> None:
         """Record entities the incident touched beyond the ones its injector reports."""

@@ -262,9 +262,16 @@ def cloudtrail_record(
     resources: list[dict[str, str]] | None = None,
     additional: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One CloudTrail record (``eventVersion`` 1.09) for an IAM user or an assumed role."""
-    if user_type == "IAMUser":
+    """One CloudTrail record (``eventVersion`` 1.09) for an IAM user, an assumed role or root."""
+    if user_type == "Root":
         identity: dict[str, Any] = {
+            "type": "Root",
+            "principalId": account,
+            "arn": f"arn:aws:iam::{account}:root",
+            "accountId": account,
+        }
+    elif user_type == "IAMUser":
+        identity = {
             "type": "IAMUser",
             "principalId": "AIDA" + event_id.replace("-", "").upper()[:17],
             "arn": f"arn:aws:iam::{account}:user/{principal}",
