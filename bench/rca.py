@@ -21,10 +21,12 @@ from logswarm.datasets import dataset_root
 from logswarm.datasets.nezha import load_nezha_day, nezha_dir
 from logswarm.datasets.stratus import load_stratus, stratus_dir
 from logswarm.rca.nezha_eval import NezhaEvaluation, evaluate_day
-from logswarm.rca.ranker import SIGNALS
+from logswarm.rca.ranker import SIGNALS, RankerConfig
 from logswarm.rca.tactics import classify_events, confusion
 
 PUBLISHED = "Nezha (FSE'23, 45 TrainTicket faults, service level): AS@1 86.67%, AS@3 97.78%"
+#: The whole pipeline (gates included) re-run with v7's mechanism off, to show what it changed.
+ABLATION = "v7 off: absent pods keep their missing-line blame (the rule before v7)"
 ISSUE_BASELINES = {
     "error_lines": (0.39, 0.57),
     "resource_z": (0.14, 0.21),
@@ -48,7 +50,13 @@ by workload name (the 2023-01-30 fault-free minute runs under other pod names).
 **Signals** (`logswarm.rca.signals`), none of which reads the fault type:
 1. *missing lines*: trace-level invariants "statement A in a trace ⇒ statement B in it"
    (support ≥ 5, confidence ≥ 0.99 in fault-free traces); a window trace with A but not B
-   blames B's pod;
+   blames B's pod if that pod appears in the trace (a span or a line). A pod absent from the
+   trace was never reached, so it cannot be where the trace stopped: its missing statements
+   blame its nearest callers present in the trace (walking up the caller → callee graph of all
+   spans seen, fault-free and window), unless such a caller has a *dangling call*, a span of an
+   operation that always had a child span in another pod in fault-free traces but has none
+   here (the call was made and not answered: the absent callee keeps the blame, as for a
+   crashed or unreachable pod). This is v7, below;
 2. *unusual error lines*: ERROR/WARN statements above 2× their fault-free rate + 3 Poisson sd;
 3. in each trace with anomalies of kind 1 or 2, only the **deepest** anomalous pods are kept (a
    caller's error or missing "success" line is explained by an anomalous callee below it in the
@@ -84,12 +92,63 @@ Two label-free *data* findings then changed the picture: the fault-free minute o
 runs under different pod names, so most normal-phase evidence had been silently unmatched (fixed
 by workload matching), and effects precede `inject_time`, so the pre-fault minute is not normal
 (fixed by scoring the whole window against the fault-free phase). With both fixes, the v5 rule
-scores as below; the variant "log signals always vote" (v3's gating) scores 78.6% / 89.3%. The
+scored 85.7% / 89.3% (exception top-1 84.6%; the "v7 off" row above) and its variant "log
+signals always vote" (v3's gating) 78.6% / 89.3%; v7 (next note) then changed one signal. The
 final rule was not picked by a search over variants, but it was picked knowing these scores, so
 the figure is a development figure on 28 faults, not a held-out one. Exploratory looks at the
 counts of a few statements around exception faults, guided by `root_cause_ts.json` (which names
 the statements between which each exception is injected), informed the window finding; no code
 reads that file.
+
+**Honesty notes: v7, the three rank-7 misses.** The rule before v7 (v5 with both data fixes;
+still shown as "v7 off" in the sensitivity table and the per-fault table) scored 85.7% / 89.3%, exception top-1 84.6%,
+with #6 (exception, basic-service), #8 (return, food-service) and #14 (exception,
+travel-service) all at rank 7. The diagnosis looked at the labels and at the per-signal,
+per-trace evidence of those windows. The shared rank was a coincidence, not a tie (the true
+pod's total was unique in every one of them), and no signal was zero for every pod. The
+common cause was a defect in the missing-lines evidence: of the anomalous traces, 20 of 33 in
+#14, 53 of 67 in #8 and 5 of 14 in #6 blamed at least one pod that was *absent from the
+trace*. Typically one pod (travel2-service in #14 and #8, basic-service too in #8) stopped
+before calling basic-service or its callees, so basic-, station-, train-, route- and
+price-service never ran in that trace, and every invariant consequent of theirs was counted as
+a missing statement of those pods. The "deepest anomalous pod" rule uses the trace's own call
+edges, and a pod that was never called has none, so all five innocent absent pods counted as deepest anomalies and collected the same
+trace-blame and missing-line votes: five pods ahead of the true one, with rank 7 the result.
+Hypothesis (written down before scoring; the only variant scored in this round): *a pod absent
+from a trace cannot be where that trace stopped; the blame goes to its nearest caller present in
+the trace, except after a call that was made and not answered*. Why it should hold for any
+fault type: it is a statement about what an unreached pod can be responsible for, it uses
+only trace structure and fault-free behaviour (no fault type, no label, no service names, no
+new threshold: the dangling-call operations reuse the invariants' support 5 / confidence 0.99),
+and the dangling-call exception keeps the old blame exactly where a callee crashes, is
+partitioned or drops its connections (no span of this day dangles, so that branch is covered
+only by unit tests here). **v7 scored 85.7% top-1 / 92.9% top-3 / 92.9% top-5, exception top-1
+76.9% (top-3 92.3%), return top-1 90.9%, cpu_contention top-1 100%**; the gates did not change.
+What moved, and why: #14 went from 7 to 3 and #8 from 7 to 6 (the blame of the unreached pods
+now goes to the pod that stopped); #7 went from 2 to 1. #6 went from 7 to 15: its old rank came
+mostly from the absent-pod blame of basic-service in 2 traces where preserve-other-service, not
+basic-service, stopped early (credit for the right pod for a wrong reason), and what remains
+for basic-service is 5 traces with an unusual error. #23 went from 1 to 2 and #14 stops at 3
+for the same reason: travel2-service fails before calling basic-service in many windows of
+this day (before its own faults, too), and that failure now counts where it happens, in
+travel2-service, which is the right pod for those traces but not the labelled one. In #8
+basic-service and travel2-service were already failing before the fault time (ERROR bursts in
+both from 09:33, the food-service fault is at 09:34:19), so the window's strongest evidence is
+of another failure. No further variant was scored.
+
+**Other defects seen while diagnosing, not fixed** (for whoever picks this up): (a) the null
+windows that calibrate the gates are the pre-fault halves of the fault windows, but this
+document's own window finding is that faults show up 30-60 s before `inject_time`, so the
+"null" samples carry fault effects (with the rule before v7, in the null windows of #3, #4, #10,
+#13, #17, #18, #20 and #22 the pod most blamed for missing lines is the pod about to be
+faulted: a look at the labels). That inflates the gates and
+is why 16 of 28 windows fall back to the ungated sum; the fault-free phase (two one-minute
+blocks, 133 traces) is too small to calibrate on instead. (b) Invariants are mined from those
+133 fault-free traces only, so some hold by accident (an order-service WARN "implies"
+execute-service lines because it was only ever seen in execute flows); such violations blame
+an unrelated pod (with v7, when the consequent's pod is absent, its nearest present caller,
+often the gateway). (c) Ties in the final order are broken alphabetically; no miss here was a
+tie, so this was left as is.
 
 **Baselines** are re-measured with this loader on the same window (all evidence from 90 s
 before to 150 s after the fault time): error lines = count of ERROR lines per pod; CPU/memory =
@@ -104,7 +163,9 @@ user agents (which spell out the technique in this corpus) are not read by the c
 technique id only groups events and looks up the label. A technique counts as right when the
 predicted tactic is one of its labelled tactics (7 techniques carry two).
 
-**What the figures do not show**: 28 faults of three types on one day; other fault types
+**What the figures do not show**: the headline is a development figure: the rule, v7 included,
+was written by people who had seen these 28 labels, and v7 was hypothesised from the three
+misses; 28 faults of three types on one day; other fault types
 (network delay, CPU consumption, ...) are not in this copy. The published Nezha figures are on
 45 faults, at service level (one pod per service in TrainTicket, so pod and service rank
 coincide here).
@@ -155,17 +216,21 @@ def nezha_section(ev: NezhaEvaluation, seconds: float) -> list[str]:
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Sensitivity of the combined ranker to its two fixed choices (not used to choose):",
+        "Sensitivity of the combined ranker to its two fixed choices, and the rule with v7's "
+        "mechanism switched off (not used to choose):",
         "",
     ]
-    lines.append("| variant | top-1 | top-3 | exception top-1 | cpu_contention top-1 |")
-    lines.append("|---|---|---|---|---|")
+    lines.append(
+        "| variant | top-1 | top-3 | exception top-1 / top-3 | return top-1 | cpu_contention top-1 |"
+    )
+    lines.append("|---|---|---|---|---|---|")
     for v in ["combined", *ev.variants]:
         k = ev.topk(v)
+        e = ev.topk(v, "exception")
         name = "headline (gates at null q0.90)" if v == "combined" else v
         lines.append(
-            f"| {name} | {_pct(k.top1)} | {_pct(k.top3)} | "
-            f"{_pct(ev.topk(v, 'exception').top1)} | {_pct(ev.topk(v, 'cpu_contention').top1)} |"
+            f"| {name} | {_pct(k.top1)} | {_pct(k.top3)} | {_pct(e.top1)} / {_pct(e.top3)} | "
+            f"{_pct(ev.topk(v, 'return').top1)} | {_pct(ev.topk(v, 'cpu_contention').top1)} |"
         )
     lines += ["", "Baselines as quoted in the issue vs re-measured here (top-1 / top-3):", ""]
     for m, (a, b) in ISSUE_BASELINES.items():
@@ -174,13 +239,16 @@ def nezha_section(ev: NezhaEvaluation, seconds: float) -> list[str]:
             f"- {LABELS[m]}: issue {_pct(a)} / {_pct(b)}; here {_pct(k.top1)} / {_pct(k.top3)}"
         )
     lines += ["", f"Published reference: {PUBLISHED}.", "", "Per fault (rank of the true pod):", ""]
-    lines.append("| # | type | true pod | ours | top-3 of ours | signals past their gate |")
-    lines.append("|---|---|---|---|---|---|")
+    lines.append(
+        "| # | type | true pod | ours | v7 off | top-3 of ours | signals past their gate |"
+    )
+    lines.append("|---|---|---|---|---|---|---|")
     for f in ev.faults:
         on = ", ".join(k for k, v in f.ranking.active.items() if v)
         top = ", ".join(f.ranking.pods[:3])
         lines.append(
-            f"| {f.index} | {f.fault_type} | {f.pod} | {f.positions['combined']} | {top} | {on} |"
+            f"| {f.index} | {f.fault_type} | {f.pod} | {f.positions['combined']} | "
+            f"{f.positions.get(ABLATION, '')} | {top} | {on} |"
         )
     return lines
 
@@ -227,7 +295,7 @@ def main() -> None:
     day = load_nezha_day(nezha_dir(root))
     load_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    ev = evaluate_day(day)
+    ev = evaluate_day(day, ablations=[(ABLATION, RankerConfig(absent_to_caller=False))])
     rank_s = time.perf_counter() - t1
     strat, share = stratus_section(stratus_dir(root))
 
@@ -253,6 +321,10 @@ def main() -> None:
             for name, ok, val in targets
         ],
         f"- Stratus: share of techniques classified to the right tactic {_pct(share)} (no target set)",
+        "",
+        "The Nezha figures are development figures: the labels of this day were seen while the "
+        "rule was written, and its last change (v7) was hypothesised from the misses of the "
+        "previous rule. The honesty notes at the end list every rule version scored.",
         "",
         *nezha_section(ev, rank_s),
         "",

@@ -8,13 +8,24 @@ single-signal "most error lines" baseline blames b, the ranker must blame c.
 from __future__ import annotations
 
 from logswarm.datasets.nezha import LogLine, PodMetrics, Span
-from logswarm.rca.ranker import Gates, rank_pods, rank_single_signal, slice_window
+from logswarm.rca.ranker import (
+    Gates,
+    RankerConfig,
+    Window,
+    rank_pods,
+    rank_single_signal,
+    slice_window,
+)
 from logswarm.rca.signals import (
+    Key,
+    callers_of,
+    calling_operations,
     latency_change,
     mine_invariants,
     ochiai_blame,
     resource_zscores,
     trace_views,
+    violations,
 )
 
 S = 1_000_000_000
@@ -159,3 +170,99 @@ def test_resource_z_uses_history_before_t0() -> None:
     z = resource_zscores(_flat_metrics(["a", "b"], spike="b"), 1000)
     assert z["b"] > 10
     assert z["a"] < 3
+
+
+# A second call chain gw → b → c → d with separate client spans, as OpenTelemetry's HTTP client
+# instrumentation records them: b's handler span has a client span whose child is c's handler.
+def _chain(
+    i: int, t: int, *, stop_in_b: bool = False, c_down: bool = False
+) -> tuple[list[LogLine], list[Span]]:
+    tid = f"x{i}"
+    logs = [
+        LogLine(t, "gw", tid, "g", "INFO", "gw#1", ""),
+        LogLine(t + 1, "b", tid, "b", "INFO", "b#1", ""),
+    ]
+    spans = [
+        Span(tid, "g", "root", "gw", "/", t, t + 9_000),
+        Span(tid, "b", "g", "b", "B.handle", t + 1, t + 8_000),
+    ]
+    if stop_in_b:  # b throws before calling c: no client span, c and d never reached
+        logs.append(LogLine(t + 5, "gw", tid, "g", "ERROR", "gw#err", ""))
+        return logs, spans
+    spans.append(Span(tid, "bc", "b", "b", "HTTP GET", t + 2, t + 7_000))
+    if c_down:  # b calls c, which never answers: a dangling client span
+        logs.append(LogLine(t + 5, "b", tid, "b", "ERROR", "b#err", ""))
+        return logs, spans
+    logs += [
+        LogLine(t + 3, "c", tid, "c", "INFO", "c#1", ""),
+        LogLine(t + 4, "d", tid, "d", "INFO", "d#1", ""),
+        LogLine(t + 6, "b", tid, "b", "INFO", "b#2", ""),
+    ]
+    spans += [
+        Span(tid, "c", "bc", "c", "C.handle", t + 3, t + 6_000),
+        Span(tid, "cd", "c", "c", "HTTP GET", t + 3, t + 5_000),
+        Span(tid, "d", "cd", "d", "D.handle", t + 4, t + 4_000),
+    ]
+    return logs, spans
+
+
+def _chains(n: int, start: int, **kw: bool) -> tuple[list[LogLine], list[Span]]:
+    logs: list[LogLine] = []
+    spans: list[Span] = []
+    for i in range(n):
+        lg, sp = _chain(start + i, (start + i) * S, **kw)
+        logs += lg
+        spans += sp
+    return logs, spans
+
+
+def _chain_window(**kw: bool) -> Window:
+    normal_logs, normal_spans = _chains(40, 0)
+    post_logs, post_spans = _chains(40, 1000, **kw)
+    return slice_window(
+        post_logs,
+        post_spans,
+        T0,
+        metrics={},
+        normal_logs=normal_logs,
+        normal_spans=normal_spans,
+    )
+
+
+def test_absent_pods_missing_lines_blame_the_caller_where_execution_stopped() -> None:
+    normal_logs, normal_spans = _chains(20, 0)
+    by_antecedent: dict[Key, list[Key]] = {}
+    for inv in mine_invariants(trace_views(normal_logs, []).values()):
+        by_antecedent.setdefault(inv.antecedent, []).append(inv.consequent)
+    callers = callers_of(normal_spans)
+    assert callers == {"b": {"gw"}, "c": {"b"}, "d": {"c"}}
+    ops = calling_operations(normal_spans)
+    assert ("b", "HTTP GET") in ops
+    assert ("b", "B.handle") not in ops  # its child is b's own client span
+
+    logs, spans = _chain(99, 99 * S, stop_in_b=True)
+    view = trace_views(logs, spans)["x99"]
+    # per statement, the unreached pods c and d (and b's own b#2) are missing
+    assert violations(view, by_antecedent) == {"b", "c", "d"}
+    # with the call graph, c and d were never reached: the blame stays with b
+    assert violations(view, by_antecedent, callers=callers, calling_ops=ops) == {"b"}
+
+    logs, spans = _chain(98, 98 * S, c_down=True)
+    view = trace_views(logs, spans)["x98"]
+    # b called c and got no answer (dangling client span): c keeps the blame
+    assert violations(view, by_antecedent, callers=callers, calling_ops=ops) == {"b", "c", "d"}
+
+
+def test_ranker_blames_the_pod_that_stopped_not_the_pods_it_never_called() -> None:
+    stopped = rank_pods(_chain_window(stop_in_b=True), Gates(latency=99.0, resources=99.0))
+    assert stopped.pods[0] == "b"
+    assert stopped.votes["missing_lines"] == {"b": 1.0}
+    old = rank_pods(
+        _chain_window(stop_in_b=True),
+        Gates(latency=99.0, resources=99.0),
+        RankerConfig(absent_to_caller=False),
+    )
+    assert old.votes["missing_lines"]["d"] == 1.0  # the per-statement blame this replaces
+    down = rank_pods(_chain_window(c_down=True), Gates(latency=99.0, resources=99.0))
+    # b called c and got no answer: the unreached c and d keep their blame beside b's own b#2
+    assert down.votes["missing_lines"]["c"] == down.votes["missing_lines"]["d"] == 1.0

@@ -17,6 +17,7 @@ from logswarm.rca.ranker import (
     Gates,
     RankerConfig,
     Ranking,
+    Window,
     _all_pods,
     _order,
     combine,
@@ -97,21 +98,8 @@ def _position(ranked: Sequence[str], pod: str) -> int | None:
         return None
 
 
-def evaluate_day(
-    day: NezhaDay,
-    config: RankerConfig | None = None,
-    *,
-    level: float = 0.9,
-    sensitivity_levels: Sequence[float] = (0.8, 0.95),
-) -> NezhaEvaluation:
-    """Calibrate gates on fault-free evidence, rank every fault window, score against labels.
-
-    ``sensitivity_levels`` re-rank with the gates at other null quantiles, and one variant with
-    the two log signals always voting, to show how much the headline depends on those choices.
-    """
-    cfg = config or RankerConfig()
-    null_cfg = replace(cfg, lead_s=0.0)
-    nulls = [
+def _null_windows(day: NezhaDay, null_cfg: RankerConfig) -> list[Window]:
+    return [
         null_window(
             slice_window(
                 day.logs,
@@ -125,7 +113,27 @@ def evaluate_day(
         )
         for f in day.faults
     ]
-    null_stats = null_statistics(nulls, day.metrics, quiet_times(day), config=null_cfg)
+
+
+def evaluate_day(
+    day: NezhaDay,
+    config: RankerConfig | None = None,
+    *,
+    level: float = 0.9,
+    sensitivity_levels: Sequence[float] = (0.8, 0.95),
+    ablations: Sequence[tuple[str, RankerConfig]] = (),
+) -> NezhaEvaluation:
+    """Calibrate gates on fault-free evidence, rank every fault window, score against labels.
+
+    ``sensitivity_levels`` re-rank with the gates at other null quantiles, and one variant with
+    the two log signals always voting, to show how much the headline depends on those choices.
+    ``ablations`` (label, config) re-run the whole pipeline, gates included, with another config
+    (for example a mechanism switched off), so the document can show what it changed.
+    """
+    cfg = config or RankerConfig()
+    null_cfg = replace(cfg, lead_s=0.0)
+    quiet = quiet_times(day)
+    null_stats = null_statistics(_null_windows(day, null_cfg), day.metrics, quiet, config=null_cfg)
     gates = gates_at(null_stats, level)
     variants: dict[str, tuple[Gates, RankerConfig]] = {
         f"gates at null q{lv:.2f}": (gates_at(null_stats, lv), cfg) for lv in sensitivity_levels
@@ -134,6 +142,11 @@ def evaluate_day(
         gates,
         replace(cfg, always_on=("trace_blame", "missing_lines")),
     )
+    ablated: list[tuple[str, Gates, RankerConfig]] = []
+    for label, acfg in ablations:
+        anull = replace(acfg, lead_s=0.0)
+        astats = null_statistics(_null_windows(day, anull), day.metrics, quiet, config=anull)
+        ablated.append((label, gates_at(astats, level), acfg))
     results: list[FaultResult] = []
     for f in day.faults:
         w = slice_window(
@@ -156,5 +169,8 @@ def evaluate_day(
             res.positions[name] = rank_single_signal(w, name).position(f.pod)
         for label, (g, c) in variants.items():
             res.positions[label] = combine(scores, stats, pods, g, c).position(f.pod)
+        for label, agates, acfg in ablated:
+            ascores, astat = signal_scores(w, acfg)
+            res.positions[label] = combine(ascores, astat, pods, agates, acfg).position(f.pod)
         results.append(res)
-    return NezhaEvaluation(gates, results, list(variants))
+    return NezhaEvaluation(gates, results, [*variants, *(label for label, _, _ in ablated)])

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field, replace
 from logswarm.datasets.nezha import LogLine, PodMetrics, Span
 from logswarm.rca.signals import (
     Key,
+    callers_of,
+    calling_operations,
     deepest,
     error_increase,
     latency_change,
@@ -80,6 +82,9 @@ class RankerConfig:
     invariant_support: int = 5
     invariant_confidence: float = 0.99
     min_spans: int = 20
+    #: Missing statements of a pod absent from the trace blame its nearest present caller
+    #: (:func:`logswarm.rca.signals.violations`); False restores per-statement blame (ablation).
+    absent_to_caller: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,10 +337,20 @@ def signal_scores(
 
     unusual = unusual_error_templates(w.post_logs, post_s, baseline_logs, base_s)
     views = trace_views(w.post_logs, w.post_spans)
+    callers: dict[str, set[str]] | None = None
+    calling_ops: set[tuple[str, str]] = set()
+    if cfg.absent_to_caller:
+        # who may call whom is structure, not anomaly: every span seen may contribute an edge
+        callers = callers_of([*baseline_spans, *w.post_spans])
+        calling_ops = calling_operations(
+            baseline_spans,
+            min_support=cfg.invariant_support,
+            min_confidence=cfg.invariant_confidence,
+        )
     anomalous: dict[str, set[str]] = {}
     missing: Counter[str] = Counter()
     for tid, view in views.items():
-        gone = violations(view, by_antecedent)
+        gone = violations(view, by_antecedent, callers=callers, calling_ops=calling_ops)
         errs = {pod for pod, tpl in view.error_lines if (pod, tpl) in unusual}
         if gone or errs:
             root = deepest(view, gone | errs)

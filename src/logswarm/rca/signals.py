@@ -6,7 +6,10 @@ fault would leave somewhere:
 
 - **missing lines**: trace-level log invariants ("when statement A is logged in a trace,
   statement B is logged in the same trace") mined from normal behaviour; a post-fault trace that
-  logs A but not B blames B's pod. This is how an injected exception that logs nothing shows up;
+  logs A but not B blames B's pod. This is how an injected exception that logs nothing shows up.
+  When B's pod is absent from the trace altogether (no span, no line), it was never reached, so
+  the blame goes to its nearest caller present in the trace (where execution stopped), unless
+  that caller shows a call that got no answer (:func:`violations`);
 - **unusual error lines**: ERROR/WARN statements whose rate rose above their normal rate;
 - **trace blame**: spectrum-based localisation (Ochiai) over post-fault traces, where a trace
   fails when it carries either of the two log anomalies above and it covers the pods in the call
@@ -23,6 +26,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from logswarm.datasets.nezha import LogLine, PodMetrics, Span
@@ -30,6 +34,8 @@ from logswarm.datasets.nezha import LogLine, PodMetrics, Span
 __all__ = [
     "Invariant",
     "TraceView",
+    "callers_of",
+    "calling_operations",
     "deepest",
     "error_increase",
     "latency_change",
@@ -38,6 +44,7 @@ __all__ = [
     "resource_zscores",
     "trace_views",
     "unusual_error_templates",
+    "violations",
 ]
 
 _NS = 1_000_000_000
@@ -55,6 +62,8 @@ class TraceView:
     error_lines: list[Key] = field(default_factory=list)
     pods: set[str] = field(default_factory=set)
     callees: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    #: (pod, operation) of the spans with no child span in another pod.
+    local_ops: set[tuple[str, str]] = field(default_factory=set)
 
 
 def trace_views(logs: Iterable[LogLine], spans: Iterable[Span]) -> dict[str, TraceView]:
@@ -72,6 +81,7 @@ def trace_views(logs: Iterable[LogLine], spans: Iterable[Span]) -> dict[str, Tra
         if line.level in ERROR_LEVELS:
             view.error_lines.append((line.pod, line.template))
     pod_of: dict[tuple[str, str], str] = {(s.trace_id, s.span_id): s.pod for s in span_list}
+    calls_out: set[tuple[str, str]] = set()
     for s in span_list:
         view = views.get(s.trace_id)
         if view is None:
@@ -80,7 +90,52 @@ def trace_views(logs: Iterable[LogLine], spans: Iterable[Span]) -> dict[str, Tra
         parent = pod_of.get((s.trace_id, s.parent_id))
         if parent is not None and parent != s.pod:
             view.callees[parent].add(s.pod)
+            calls_out.add((s.trace_id, s.parent_id))
+    for s in span_list:
+        if (s.trace_id, s.span_id) not in calls_out:
+            views[s.trace_id].local_ops.add((s.pod, s.operation))
     return views
+
+
+def callers_of(spans: Iterable[Span]) -> dict[str, set[str]]:
+    """Per pod, the pods seen calling it (a parent span in another pod) in any trace."""
+    pod_of: dict[tuple[str, str], str] = {}
+    span_list = list(spans)
+    for s in span_list:
+        pod_of[(s.trace_id, s.span_id)] = s.pod
+    out: dict[str, set[str]] = defaultdict(set)
+    for s in span_list:
+        parent = pod_of.get((s.trace_id, s.parent_id))
+        if parent is not None and parent != s.pod:
+            out[s.pod].add(parent)
+    return dict(out)
+
+
+def calling_operations(
+    normal: Iterable[Span], *, min_support: int = 5, min_confidence: float = 0.99
+) -> set[tuple[str, str]]:
+    """(pod, operation) whose spans (almost) always have a child span in another pod normally.
+
+    Such a span without that child is a call that was made and got no answer from the callee's
+    side (the callee crashed, was unreachable, or timed out before it could record a span). The
+    support and confidence are those of :func:`mine_invariants`.
+    """
+    span_list = list(normal)
+    keys = {(s.trace_id, s.span_id) for s in span_list}
+    pod_of = {(s.trace_id, s.span_id): s.pod for s in span_list}
+    calls_out = {
+        (s.trace_id, s.parent_id)
+        for s in span_list
+        if (s.trace_id, s.parent_id) in keys and pod_of[(s.trace_id, s.parent_id)] != s.pod
+    }
+    total: Counter[tuple[str, str]] = Counter()
+    calling: Counter[tuple[str, str]] = Counter()
+    for s in span_list:
+        op = (s.pod, s.operation)
+        total[op] += 1
+        if (s.trace_id, s.span_id) in calls_out:
+            calling[op] += 1
+    return {op for op, n in total.items() if n >= min_support and calling[op] / n >= min_confidence}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +169,51 @@ def mine_invariants(
     return out
 
 
-def violations(view: TraceView, by_antecedent: dict[Key, list[Key]]) -> set[str]:
-    """Pods whose expected statements are missing from this trace."""
-    pods: set[str] = set()
+def _nearest_present(view: TraceView, pod: str, callers: dict[str, set[str]]) -> set[str]:
+    """The closest callers of ``pod`` (walking up ``callers``) that appear in this trace."""
+    seen = {pod}
+    frontier = {pod}
+    while frontier:
+        up = {c for p in frontier for c in callers.get(p, ())} - seen
+        found = up & view.pods
+        if found:
+            return found
+        seen |= up
+        frontier = up
+    return set()
+
+
+def violations(
+    view: TraceView,
+    by_antecedent: dict[Key, list[Key]],
+    *,
+    callers: dict[str, set[str]] | None = None,
+    calling_ops: AbstractSet[tuple[str, str]] = frozenset(),
+) -> set[str]:
+    """Pods blamed for expected statements missing from this trace.
+
+    A missing statement blames its own pod when that pod appears in the trace. A pod absent
+    from the trace (no span, no line) was never reached, so it cannot be where execution
+    stopped: with ``callers`` (the call graph), the blame goes to its nearest callers present in
+    the trace. The exception is a present caller with a *dangling call*, a span of an operation
+    in ``calling_ops`` with no child in another pod: that call was made and not answered, so the
+    absent pod (crashed, unreachable) keeps the blame.
+    """
+    missing: set[str] = set()
     for key in view.keys:
         for consequent in by_antecedent.get(key, ()):
             if consequent not in view.keys:
-                pods.add(consequent[0])
+                missing.add(consequent[0])
+    if callers is None:
+        return missing
+    dangling = {pod for pod, op in view.local_ops if (pod, op) in calling_ops}
+    pods: set[str] = set()
+    for pod in missing:
+        if pod in view.pods:
+            pods.add(pod)
+            continue
+        up = _nearest_present(view, pod, callers)
+        pods |= {pod} if (not up or up & dangling) else up
     return pods
 
 
