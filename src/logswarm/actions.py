@@ -1,10 +1,11 @@
 """The names of the remediation actions a plan may use: one list for the whole project.
 
-Agents' plans (:mod:`logswarm.agents.contracts`), scenario ground truth
-(:mod:`logswarm.scenarios`) and the custom resources all speak these names; the executor
-(:mod:`logswarm.remediation.vocabulary`) maps each to the action it implements. Keeping the
-list here, beside the incident model and free of any client library, lets every layer import
-it without importing the executor.
+Agents' plans (:mod:`logswarm.agents.contracts`) and scenario ground truth
+(:mod:`logswarm.scenarios`) speak these names; the executor's vocabulary maps each to the
+action kind it implements in one table, :data:`logswarm.remediation.vocabulary.AGENT_ACTION_KINDS`
+(which refuses to import if the two lists disagree), and the operator translates a plan step
+through that table. Keeping the list here, beside the incident model and free of any client
+library, lets every layer import it without importing the executor.
 """
 
 from __future__ import annotations

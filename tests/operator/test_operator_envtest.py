@@ -1,5 +1,7 @@
-"""The operator against a real API server: pools become agent pods with least privilege, and
-remediations wait for a person, execute with receipts, and roll back when verification fails.
+"""The operator against a real API server: pools become agent pods with least privilege,
+incidents are analysed through the pool's agent pods (or visibly in-process), and remediations
+— Kubernetes and AWS — wait for a person, execute with receipts, and roll back when
+verification fails.
 
 The operator runs as a subprocess (``python -m logswarm.operator``), exactly as in a pod,
 logging in from the fixture's kubeconfig. envtest has no controller-manager, so Deployments
@@ -26,6 +28,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from logswarm.api.v1alpha1 import RemediationSpec
+from logswarm.operator.incident import analyse
 from logswarm.remediation import Receipt, ReceiptStore
 from tests.support.envtest import EnvTest
 from tests.support.moto_server import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
@@ -542,6 +545,11 @@ def test_an_incident_is_analysed_and_yields_a_remediation(
             what="the proposed Remediation",
             log=log,
         )
+        _eventually(
+            lambda: "AnalysedInProcess" in _event_reasons(envtest, ns, "web-errors"),
+            what="the Warning Event of the in-process fallback",
+            log=log,
+        )
     status = obj["status"]
     assert status["topology"] == "linear"
     assert status["rootCause"]["evidence"]
@@ -552,6 +560,23 @@ def test_an_incident_is_analysed_and_yields_a_remediation(
     assert (owner["kind"], owner["uid"]) == ("Incident", obj["metadata"]["uid"])
     actions = [s["action"] for s in remediation["spec"]["steps"]]
     assert all(a["namespace"] == ns and a["name"] == "web" for a in actions)
+    # envtest runs no pods: the pool is not ready, and the default mode says so where people
+    # look — the Analysed condition, every trajectory entry and a Warning Event.
+    analysed = _condition(obj, "Analysed")
+    assert analysed is not None
+    message = analysed["message"]
+    assert "analysed in the operator, in-process (deterministic), falling back because " in message
+    # (whether the pool's status was written yet is a race between its handler and this one)
+    assert "agent pods of AgentPool ops not ready" in message
+    assert message.endswith(": planner, executor, reviewer")
+    assert all("[in-process: deterministic]" in t["summary"] for t in status["trajectory"])
+
+
+def _event_reasons(envtest: EnvTest, ns: str, name: str) -> set[str]:
+    events = envtest.kubectl(
+        "get", "events", "-n", ns, f"--field-selector=involvedObject.name={name}", "-o", "json"
+    )
+    return {e["reason"] for e in json.loads(events.stdout)["items"]}
 
 
 def _free_port() -> int:
@@ -904,3 +929,270 @@ def _sg_rule_again(clients: Any, group: str) -> None:
         ],
     )
     assert _has_rule(clients, group)
+
+
+# --- the Incident's topology through the pool's agent pods -----------------------------------
+
+
+@contextmanager
+def _agent_servers(roles: list[str], logs: Path) -> Iterator[dict[str, str]]:
+    """One real ``logswarm agent --role R`` process per role on loopback (what each agent pod
+    runs); yields role -> base URL. envtest runs no pods, so these stand in for them."""
+    processes: list[subprocess.Popen[bytes]] = []
+    paths = {role: logs / f"agent-{role}.log" for role in roles}
+    try:
+        for role, path in paths.items():
+            with path.open("w") as sink:
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "logswarm.cli.main", "agent", "--role", role,
+                         "--host", "127.0.0.1", "--port", "0"],
+                        stdout=sink,
+                        stderr=subprocess.STDOUT,
+                    )
+                )  # fmt: skip
+
+        def url(path: Path) -> str | None:
+            # "logswarm agent: serving R with ... on http://127.0.0.1:PORT"
+            for line in path.read_text().splitlines():
+                if line.startswith("logswarm agent: serving") and " on http://" in line:
+                    return line.rsplit(" on ", 1)[-1].strip()
+            return None
+
+        urls = {
+            role: _eventually(functools.partial(url, path), what=f"the {role} agent", log=path)
+            for role, path in paths.items()
+        }
+        for role, base in urls.items():
+            _eventually(lambda base=base: _fetch(f"{base}/readyz"), what=f"{role} to be ready")
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode())
+    except OSError:
+        return None
+
+
+def _role_requests(base: str, role: str) -> float:
+    text = _fetch(f"{base}/metrics") or ""
+    return _sample(text, "logswarm_agent_requests_total", role=role, status="200") or 0.0
+
+
+def _mark_ready(envtest: EnvTest, ns: str, names: list[str]) -> None:
+    """Play the Deployment controller (envtest has none): every replica updated and ready."""
+    status = {
+        "observedGeneration": 1,
+        "replicas": 1,
+        "readyReplicas": 1,
+        "updatedReplicas": 1,
+        "availableReplicas": 1,
+    }
+    for name in names:
+        envtest.kubectl(
+            "patch", "deployment", name, "-n", ns, "--subresource=status", "--type=merge",
+            "-p", json.dumps({"status": status}),
+        )  # fmt: skip
+
+
+def test_in_agents_mode_an_incident_waits_for_the_agent_pods_then_runs_through_them(
+    envtest: EnvTest, envtest_namespace: str, crds: None, tmp_path: Path
+) -> None:
+    ns = envtest_namespace
+    log = tmp_path / "operator.log"
+    roles = ["planner", "executor", "reviewer"]
+    _apply(envtest, ns, _web(3))
+    _apply(envtest, ns, _pool("ops"))
+    incident = _incident(ns)
+    incident["spec"]["evidence"]["samples"] = [
+        {
+            "id": "L1",
+            "file": "web.log",
+            "line": 1,
+            "source": "kubernetes",
+            "severity": "ERROR",
+            "message": "OOMKilled: container web in deployment web exceeded its memory limit",
+        }
+    ]
+    with _agent_servers(roles, tmp_path) as urls:
+        env = {
+            "LOGSWARM_ANALYSIS_MODE": "agents",
+            # The agent Services' URLs, pointed at the local agent processes.
+            "LOGSWARM_AGENT_URLS": ",".join(f"{r}={u}" for r, u in urls.items()),
+            "LOGSWARM_AGENT_RETRY_SECONDS": "2",
+        }
+        with _operator(envtest, ns, log, **env):
+            _eventually(
+                lambda: (_get(envtest, ns, "deployments", "-l", "logswarm.io/pool=ops") or {}).get(
+                    "items"
+                ),
+                what="the pool's Deployments",
+                log=log,
+            )
+            _apply(envtest, ns, incident)
+            waiting = _eventually(
+                lambda: _condition(_get(envtest, ns, "incident", "web-errors"), "Analysed"),
+                what="the incident to wait for its agents",
+                log=log,
+            )
+            assert (waiting["status"], waiting["reason"]) == ("False", "AgentsNotReady")
+            assert "not ready: planner, executor, reviewer" in waiting["message"]
+            _eventually(
+                lambda: "AgentsNotReady" in _event_reasons(envtest, ns, "web-errors"),
+                what="the AgentsNotReady Event",
+                log=log,
+            )
+            assert _get(envtest, ns, "remediation", "web-errors-1") is None
+            assert all(_role_requests(urls[r], r) == 0 for r in roles)
+
+            _mark_ready(envtest, ns, [f"ops-{r}" for r in roles])
+            analysed = _eventually(
+                lambda: (
+                    (_condition(_get(envtest, ns, "incident", "web-errors"), "Analysed") or {}).get(
+                        "status"
+                    )
+                    == "True"
+                    and _get(envtest, ns, "incident", "web-errors")
+                ),
+                what="the incident to be analysed through the agent pods",
+                log=log,
+            )
+            remediation = _eventually(
+                lambda: _get(envtest, ns, "remediation", "web-errors-1"),
+                what="the proposed Remediation",
+                log=log,
+            )
+        # Every role of the topology was asked over HTTP, by its own agent process.
+        for role in roles:
+            assert _role_requests(urls[role], role) >= 1, role
+    status = analysed["status"]
+    message = _condition(analysed, "Analysed")["message"]  # type: ignore[index]
+    assert "by the pool's agent pods over HTTP (deterministic)" in message
+    assert [t["role"] for t in status["trajectory"]][:1] == ["planner"]
+    assert all("[http: deterministic]" in t["summary"] for t in status["trajectory"])
+    # The same answer as the in-process path, from the same topology code.
+    local = analyse(
+        analysed,
+        topology="linear",
+        read_workload=lambda n, name: _get(envtest, n, "deployment", name),
+    )
+    assert status["rootCause"] == local.status.model_dump(mode="json")["rootCause"]
+    expected = local.remediations[0]["spec"]
+    assert [s["id"] for s in remediation["spec"]["steps"]] == [s["id"] for s in expected["steps"]]
+    for got, want in zip(remediation["spec"]["steps"], expected["steps"], strict=True):
+        assert want["action"].items() <= got["action"].items()  # the API server adds defaults
+    assert remediation["spec"]["verification"] == expected["verification"]
+    (owner,) = remediation["metadata"]["ownerReferences"]
+    assert (owner["kind"], owner["uid"]) == ("Incident", analysed["metadata"]["uid"])
+    assert "Traceback" not in log.read_text()
+
+
+def test_a_leaked_access_key_yields_an_aws_remediation_that_runs_after_approval(
+    envtest: EnvTest,
+    envtest_namespace: str,
+    crds: None,
+    tmp_path: Path,
+    moto_server: Any,
+    aws_clients: Any,
+) -> None:
+    ns = envtest_namespace
+    log = tmp_path / "operator.log"
+    aws_clients.iam.create_user(UserName="alice")
+    key = aws_clients.iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
+    _apply(envtest, ns, _pool("ops", allowedApprovers=["sre@example.com"]))
+    incident = _incident(ns)
+    incident["metadata"]["name"] = "key-leak"
+    incident["spec"]["summary"] = "access key used from an unusual location"
+    incident["spec"]["evidence"] = {
+        "samples": [
+            {
+                "id": "L1",
+                "file": "cloudtrail/2026/01/01/trail.json",
+                "line": 1,
+                "source": "cloudtrail",
+                "severity": "WARNING",
+                "message": f"ConsoleLogin by alice with access key {key} from 198.51.100.23 "
+                "(impossible travel, unusual location)",
+            },
+            {
+                "id": "L2",
+                "file": "cloudtrail/2026/01/01/trail.json",
+                "line": 2,
+                "source": "cloudtrail",
+                "severity": "WARNING",
+                "message": f"GetCallerIdentity userName=alice accessKeyId={key} "
+                "sourceIPAddress=198.51.100.23",
+            },
+        ],
+        "entities": [
+            {"id": "E1", "kind": "access_key", "value": key, "count": 2},
+            {"id": "E2", "kind": "iam_user", "value": "alice", "count": 2},
+            {"id": "E3", "kind": "ip", "value": "198.51.100.23", "count": 2},
+        ],
+    }
+    aws_env = {
+        "LOGSWARM_REGION": "us-east-1",
+        "LOGSWARM_AWS_ENDPOINT_URL": moto_server.endpoint_url,
+        # Dummy credentials for moto, given to the operator process only.
+        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
+    }
+
+    def key_status() -> str:
+        (meta,) = aws_clients.iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]
+        return str(meta["Status"])
+
+    with _operator(envtest, ns, log, **aws_env):
+        _apply(envtest, ns, incident)
+        remediation = _eventually(
+            lambda: _get(envtest, ns, "remediation", "key-leak-1"),
+            what="the proposed AWS Remediation",
+            log=log,
+        )
+        (step,) = remediation["spec"]["steps"]
+        assert step["action"] == {
+            "kind": "aws.iam.deactivate_access_key",
+            "user_name": "alice",
+            "access_key_id": key,
+        }
+        assert remediation["spec"]["verification"] == []
+        phase = _eventually(
+            lambda: (
+                _phase(envtest, ns, "key-leak-1") in {"AwaitingApproval", "Succeeded"}
+                and _phase(envtest, ns, "key-leak-1")
+            ),
+            what="the AWS remediation to be decided",
+            log=log,
+        )
+        assert phase == "AwaitingApproval"  # a high-risk step: a person decides
+        assert key_status() == "Active"
+        envtest.kubectl(
+            "annotate", "remediation", "key-leak-1", "-n", ns,
+            "logswarm.io/approved-by=sre@example.com",
+        )  # fmt: skip
+        _eventually(
+            lambda: _phase(envtest, ns, "key-leak-1") == "Succeeded",
+            what="the key to be deactivated",
+            log=log,
+        )
+    assert key_status() == "Inactive"
+    obj = _get(envtest, ns, "remediation", "key-leak-1")
+    (receipt,) = obj["status"]["receipts"]
+    assert receipt["kind"] == "aws.iam.deactivate_access_key"
+    assert receipt["preImage"] == {"status": "Active"}
+    proposed = _condition(_get(envtest, ns, "incident", "key-leak"), "RemediationProposed")
+    assert proposed is not None
+    assert proposed["reason"] == "PartlyProposed"  # the NACL deny names no ACL: not guessed
+    assert "add_nacl_deny" in proposed["message"]
+    assert "network_acl_id" in proposed["message"]

@@ -6,6 +6,9 @@ what these functions return. Each agent role of the pool gets a Deployment and a
 agent pods, ``logswarm agent --role R`` on port 8080), a ServiceAccount and a Role + RoleBinding.
 Least privilege is decided here and only here: analyst roles may read, the executor role alone
 may write, and only the verbs its action vocabulary needs.
+
+:func:`agent_url` is how the operator reaches a role's Service: named with the same
+:func:`child_name` the Service is built with, so the caller and the Service cannot drift apart.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from logswarm.api.v1alpha1 import API_VERSION, AgentPoolStatus, RoleStatus, set_
 __all__ = [
     "AGENT_PORT",
     "API_VERSION",
+    "DEFAULT_AGENT_URL_TEMPLATE",
     "DEFAULT_IMAGE",
     "WRITER_ROLES",
     "PoolRef",
+    "agent_url",
     "build_children",
     "child_name",
     "config_hash",
@@ -38,6 +43,7 @@ __all__ = [
     "pool_status",
     "role_rules",
     "roles_of",
+    "validate_url_template",
 ]
 
 AGENT_PORT = 8080
@@ -49,6 +55,9 @@ CONFIG_MOUNT = "/etc/logswarm"
 CONFIG_HASH_ANNOTATION = "logswarm.io/config-hash"
 #: The environment variable ``logswarm agent`` reads its LLM API key from.
 LLM_API_KEY_ENV = "LOGSWARM_LLM_API_KEY"
+#: A role's Service as seen from inside the cluster. Placeholders: ``{service}``,
+#: ``{namespace}``, ``{port}``, ``{pool}``, ``{role}``.
+DEFAULT_AGENT_URL_TEMPLATE = "http://{service}.{namespace}.svc:{port}"
 
 #: The only roles whose ServiceAccount may change the world.
 WRITER_ROLES = frozenset({Role.EXECUTOR.value})
@@ -144,6 +153,34 @@ def child_name(pool: str, role: str) -> str:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{name[:54].rstrip('-')}-{digest}"
+
+
+def agent_url(
+    pool: str, role: str, *, namespace: str, template: str = DEFAULT_AGENT_URL_TEMPLATE
+) -> str:
+    """Base URL of ``role``'s agent Service in ``pool`` (what :func:`_service` builds).
+
+    ``template`` is a :meth:`str.format` pattern; out of the cluster it may point at
+    ``kubectl proxy``
+    (``http://127.0.0.1:8001/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy``).
+    """
+    return template.format(
+        service=child_name(pool, role), namespace=namespace, port=AGENT_PORT, pool=pool, role=role
+    )
+
+
+def validate_url_template(template: str) -> str:
+    """``template`` if it formats with :func:`agent_url`'s placeholders into an http(s) URL."""
+    try:
+        url = agent_url("pool", "planner", namespace="ns", template=template)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"agent URL template {template!r} is not valid: {exc!r} (placeholders: "
+            "{service}, {namespace}, {port}, {pool}, {role})"
+        ) from exc
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"agent URL template {template!r} must start with http:// or https://")
+    return template
 
 
 def pool_labels(pool: str, role: str | None = None) -> dict[str, str]:

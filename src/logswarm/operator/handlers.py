@@ -1,9 +1,10 @@
 """The kopf handlers: parse the object, call the builders or the executor, write conditions.
 
-Each handler is a few lines on purpose; the decisions live in :mod:`.agentpool` (pure) and
-:mod:`.remediation`, the API calls in :mod:`.kube`. Errors leave a handler as kopf's two
-signals: :class:`kopf.TemporaryError` (the API server or a referenced object is not there yet:
-retry) and :class:`kopf.PermanentError` (the object itself is wrong: say why, stop).
+Each handler is a few lines on purpose; the decisions live in :mod:`.agentpool` (pure),
+:mod:`.incident` (where a topology runs, what its plan becomes) and :mod:`.remediation`, the
+API calls in :mod:`.kube`. Errors leave a handler as kopf's two signals:
+:class:`kopf.TemporaryError` (the API server, a referenced object or the agent pods are not
+there yet: retry) and :class:`kopf.PermanentError` (the object itself is wrong: say why, stop).
 
 Every reconcile is timed, and incidents, remediation outcomes and LLM spend are counted, in
 :mod:`.metrics` (served on ``/metrics`` when ``LOGSWARM_METRICS_PORT`` is set).
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import kopf
 from pydantic import ValidationError
@@ -36,7 +37,14 @@ from logswarm.operator.agentpool import (
     pool_status,
     roles_of,
 )
-from logswarm.operator.incident import analyse
+from logswarm.operator.incident import (
+    AgentsUnavailableError,
+    agent_transport,
+    analyse,
+    aws_reader,
+    choose_route,
+    waiting_status,
+)
 from logswarm.operator.kube import (
     KubeCallError,
     apply,
@@ -65,7 +73,10 @@ APPROVAL_CHECK_SECONDS = 10.0
 def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     global config
     apply_kopf_settings(settings)
-    config = OperatorConfig.from_environ()
+    try:
+        config = OperatorConfig.from_environ()
+    except ValueError as exc:  # a malformed LOGSWARM_* value: stop here, do not retry it
+        raise kopf.PermanentError(f"invalid operator settings: {exc}") from exc
     if config.metrics_port:
         port = serve(config.metrics_port)
         _log.info("serving Prometheus metrics on port %d at /metrics", port)
@@ -254,7 +265,8 @@ def remediation_deleted(namespace: str | None, name: str | None, **_: Any) -> No
 @kopf.on.create(GROUP, VERSION, "incidents")
 @kopf.on.update(GROUP, VERSION, "incidents", field="spec")
 def analyse_incident(body: kopf.Body, **_: Any) -> None:
-    """Run the pool's topology once per generation; propose Remediations owned by the Incident."""
+    """Run the pool's topology once per generation — through its agent pods or in-process, as
+    :func:`.incident.choose_route` decides — and propose Remediations owned by the Incident."""
     with metrics.reconcile("Incident"):
         _analyse_incident(body)
 
@@ -284,12 +296,30 @@ def _analyse_incident(body: kopf.Body) -> None:
         raise _retry_or_fail(exc) from exc
     if pool is None:
         raise kopf.TemporaryError(f"AgentPool {spec.pool_ref.name} not found", delay=30)
+    topology = str((pool.get("spec") or {}).get("topology", ""))
+    region = str((pool.get("spec") or {}).get("region") or "") or config.aws_region
     try:
-        analysis = analyse(
-            body,
-            topology=str((pool.get("spec") or {}).get("topology", "")),
-            read_workload=lambda namespace, name: get_deployment(api, namespace, name),
+        route = choose_route(
+            config.analysis_mode,
+            pool=pool,
+            topology=topology,
+            url_template=config.agent_url_template,
+            agent_urls=config.agent_urls,
         )
+        with (
+            agent_transport(route, timeout_seconds=config.agent_timeout_seconds) as agents,
+            aws_reader(region, endpoint_url=config.aws_endpoint_url) as aws,
+        ):
+            analysis = analyse(
+                body,
+                topology=topology,
+                route=route,
+                agents=agents,
+                read_workload=lambda namespace, name: get_deployment(api, namespace, name),
+                aws=aws,
+            )
+    except AgentsUnavailableError as exc:
+        _wait_for_agents(api, body, exc)
     except KubeCallError as exc:
         raise _retry_or_fail(exc) from exc
     try:
@@ -307,12 +337,27 @@ def _analyse_incident(body: kopf.Body) -> None:
         raise _retry_or_fail(exc) from exc
     metrics.observe_analysis(body, analysis.status)
     analysed = next(c for c in analysis.status.conditions if c.type == "Analysed")
+    if analysis.provenance is not None and analysis.provenance.fallback:
+        _post(body, "Warning", "AnalysedInProcess", analysis.provenance.describe())
     _post(
         body,
         "Normal" if analysed.status is ConditionStatus.TRUE else "Warning",
         analysed.reason,
         analysed.message,
     )
+
+
+def _wait_for_agents(api: Any, body: kopf.Body, exc: AgentsUnavailableError) -> NoReturn:
+    """Say in status (and once in an Event) which agent pods the Incident waits for; retry."""
+    meta = body["metadata"]
+    patch, news = waiting_status(body, exc)
+    try:
+        patch_custom_status(api, "incidents", meta["namespace"], meta["name"], patch)
+    except KubeCallError as call:
+        raise _retry_or_fail(call) from call
+    if news:
+        _post(body, "Warning", exc.reason, str(exc))
+    raise kopf.TemporaryError(str(exc), delay=config.agent_retry_seconds) from exc
 
 
 @kopf.on.delete(GROUP, VERSION, "incidents", optional=True)

@@ -19,14 +19,17 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
+from logswarm.actions import ACTION_NAMES, ActionName
 from logswarm.incidents import EntityKind
 
 __all__ = [
     "ACTION_ADAPTER",
+    "AGENT_ACTION_KINDS",
     "ActionKind",
     "ActionSpec",
     "AddNaclDenyEntry",
@@ -72,6 +75,32 @@ class ActionKind(enum.StrEnum):
     SET_ASG_DESIRED = "aws.autoscaling.set_desired_capacity"
     STOP_INSTANCE = "aws.ec2.stop_instance"
     SET_LAMBDA_CONCURRENCY = "aws.lambda.set_reserved_concurrency"
+
+
+#: An agent plan's action name -> the executor's kind it translates to (one vocabulary, two
+#: spellings). Every name of :data:`logswarm.actions.ACTION_NAMES` is here; what a step's
+#: target and params must say for the translation to be exact is the operator's business.
+AGENT_ACTION_KINDS: MappingProxyType[ActionName, ActionKind] = MappingProxyType(
+    {
+        "restart_deployment": ActionKind.RESTART_DEPLOYMENT,
+        "scale_deployment": ActionKind.SCALE_WORKLOAD,
+        "rollback_deployment": ActionKind.ROLLBACK_DEPLOYMENT,
+        "delete_pod": ActionKind.DELETE_POD,
+        "cordon_node": ActionKind.CORDON_NODE,
+        "isolate_pod": ActionKind.ISOLATE_POD,
+        "patch_resources": ActionKind.PATCH_RESOURCES,
+        "deactivate_access_key": ActionKind.DEACTIVATE_ACCESS_KEY,
+        "revoke_security_group_ingress": ActionKind.REVOKE_SG_INGRESS,
+        "add_nacl_deny": ActionKind.ADD_NACL_DENY,
+        "set_asg_capacity": ActionKind.SET_ASG_DESIRED,
+        "stop_instance": ActionKind.STOP_INSTANCE,
+        "set_lambda_concurrency": ActionKind.SET_LAMBDA_CONCURRENCY,
+    }
+)
+if set(AGENT_ACTION_KINDS) != ACTION_NAMES:  # pragma: no cover - caught by any import
+    raise RuntimeError(
+        f"AGENT_ACTION_KINDS and ACTION_NAMES disagree: {set(AGENT_ACTION_KINDS) ^ ACTION_NAMES}"
+    )
 
 
 def grammar(pattern: str, *, what: str) -> Callable[[str], str]:
