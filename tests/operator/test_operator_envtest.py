@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -382,7 +383,26 @@ def test_remediation_waits_for_an_allowed_approver_then_executes_with_a_receipt(
         "get", "events", "-n", ns, "--field-selector=involvedObject.name=scale-down", "-o", "json"
     )
     reasons = {e["reason"] for e in json.loads(events.stdout)["items"]}
-    assert {"ApprovalRequired", "ApprovalRefused", "Approved", "Applied", "Verified"} <= reasons
+    assert {
+        "ApprovalRequired",
+        "ApprovalRefused",
+        "Approved",
+        "Applying",
+        "StepApplied",
+        "Applied",
+        "Verified",
+    } <= reasons
+    # The step and the verification ran as kopf sub-handlers of the approval, in that order.
+    assert _subhandlers_succeeded(log, "approval_changed/metadata.annotations") == [
+        "step.scale-web",
+        "verify",
+    ]
+
+
+def _subhandlers_succeeded(log: Path, parent: str) -> list[str]:
+    """The sub-handlers of ``parent`` kopf reported as succeeded, in the order it did."""
+    found = re.findall(rf"Handler '{parent}/([^']+)' succeeded", log.read_text())
+    return list(dict.fromkeys(found))
 
 
 def test_failed_verification_rolls_the_change_back(
@@ -510,6 +530,12 @@ def test_a_restarted_operator_resumes_without_repeating_a_step(
         if event["type"] == "intent"
     ]
     assert intents == ["scale-web", "scale-api"]  # step 1 was never attempted again
+    # Resumed as sub-handlers of the resume handler: step 1 found applied, step 2 applied.
+    assert _subhandlers_succeeded(log, "reconcile_remediation_handler") == [
+        "step.scale-web",
+        "step.scale-api",
+        "verify",
+    ]
 
 
 def test_an_incident_is_analysed_and_yields_a_remediation(

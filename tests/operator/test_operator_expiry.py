@@ -87,8 +87,6 @@ def test_an_approval_after_the_deadline_never_starts_an_execution() -> None:
     outcome = reconcile_remediation(
         cast(Any, None),
         body,
-        verify_grace_seconds=60,
-        verify_interval_seconds=5,
         approval_timeout_seconds=TIMEOUT,
         approval_event=True,
         clock=_at(TIMEOUT + 5),
@@ -107,8 +105,6 @@ def test_a_late_approval_of_an_expired_remediation_is_refused_with_a_reason() ->
     outcome = reconcile_remediation(
         cast(Any, None),
         body,
-        verify_grace_seconds=60,
-        verify_interval_seconds=5,
         approval_timeout_seconds=TIMEOUT,
         approval_event=True,
         clock=_at(2 * TIMEOUT),
@@ -121,8 +117,6 @@ def test_a_late_approval_of_an_expired_remediation_is_refused_with_a_reason() ->
     quiet = reconcile_remediation(
         cast(Any, None),
         body,
-        verify_grace_seconds=60,
-        verify_interval_seconds=5,
         approval_timeout_seconds=TIMEOUT,
         clock=_at(2 * TIMEOUT),
     )

@@ -14,8 +14,10 @@ Run with ``python -m logswarm.operator`` (see ``operator/README.md``).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, cast
 
 import kopf
@@ -57,7 +59,15 @@ from logswarm.operator.kube import (
     patch_custom_status,
 )
 from logswarm.operator.metrics import metrics, serve
-from logswarm.operator.remediation import AwsTarget, Outcome, expire, reconcile_remediation
+from logswarm.operator.remediation import (
+    VERIFY_STEP,
+    AwsTarget,
+    Outcome,
+    apply_remediation_step,
+    expire,
+    reconcile_remediation,
+    verify_remediation,
+)
 from logswarm.operator.settings import OperatorConfig, apply_kopf_settings
 
 __all__ = ["config"]
@@ -210,35 +220,86 @@ def _write_remediation(body: kopf.Body, outcome: Outcome) -> None:
         )
 
 
-def _reconcile_remediation(body: kopf.Body, *, approval_event: bool = False) -> None:
+def _aws_target() -> AwsTarget:
+    return AwsTarget(region=config.aws_region, endpoint_url=config.aws_endpoint_url)
+
+
+def _apply_step(body: kopf.Body, step_id: str, **_: Any) -> None:
+    """One plan step as a kopf sub-handler: apply it with a receipt (or roll the plan back)."""
     with metrics.reconcile("Remediation"):
-        outcome = reconcile_remediation(
-            load_api_client(),
-            body,
-            verify_grace_seconds=config.verify_grace_seconds,
-            verify_interval_seconds=config.verify_interval_seconds,
-            approval_timeout_seconds=config.approval_timeout_seconds,
-            approval_event=approval_event,
-            aws=AwsTarget(region=config.aws_region, endpoint_url=config.aws_endpoint_url),
-        )
+        try:
+            outcome = apply_remediation_step(load_api_client(), body, step_id, aws=_aws_target())
+        except KubeCallError as exc:
+            raise _retry_or_fail(exc) from exc
         _write_remediation(body, outcome)
+
+
+def _verify_plan(body: kopf.Body, **_: Any) -> None:
+    """The last sub-handler: the plan's checks, retried until they pass or the grace ends."""
+    with metrics.reconcile("Remediation"):
+        try:
+            outcome = verify_remediation(
+                load_api_client(),
+                body,
+                verify_grace_seconds=config.verify_grace_seconds,
+                verify_interval_seconds=config.verify_interval_seconds,
+                aws=_aws_target(),
+            )
+        except KubeCallError as exc:
+            raise _retry_or_fail(exc) from exc
+        _write_remediation(body, outcome)
+
+
+def _reconcile_remediation(body: kopf.Body, *, approval_event: bool) -> Outcome:
+    with metrics.reconcile("Remediation"):
+        try:
+            outcome = reconcile_remediation(
+                load_api_client(),
+                body,
+                approval_timeout_seconds=config.approval_timeout_seconds,
+                approval_event=approval_event,
+                aws=_aws_target(),
+            )
+        except KubeCallError as exc:
+            raise _retry_or_fail(exc) from exc
+        _write_remediation(body, outcome)
+    return outcome
+
+
+async def _drive_remediation(body: kopf.Body, *, approval_event: bool = False) -> None:
+    """Decide; once the plan is begun, apply its steps as sub-handlers, in order, then verify.
+
+    kopf re-invokes this handler every cycle until its sub-handlers are done and skips those it
+    has recorded as done; the journal makes a step that did land but was not recorded (a crash
+    in between) a no-op as well.
+    """
+    outcome = await asyncio.to_thread(_reconcile_remediation, body, approval_event=approval_event)
+    if not outcome.apply_steps:
+        return
+    subhandlers: dict[str, Callable[..., None]] = {
+        f"step.{step_id}": functools.partial(_apply_step, step_id=step_id)
+        for step_id in outcome.apply_steps
+    }
+    subhandlers[VERIFY_STEP] = _verify_plan
+    # kopf takes a mapping of id -> function here, though its annotation says only Iterable.
+    await kopf.execute(fns=cast(Any, subhandlers), lifecycle=kopf.lifecycles.one_by_one)
 
 
 @kopf.on.resume(GROUP, VERSION, "remediations")
 @kopf.on.create(GROUP, VERSION, "remediations")
 @kopf.on.update(GROUP, VERSION, "remediations", field="spec")
-def reconcile_remediation_handler(body: kopf.Body, **_: Any) -> None:
+async def reconcile_remediation_handler(body: kopf.Body, **_: Any) -> None:
     """Decide, wait for approval, execute with receipts, verify, roll back (see .remediation)."""
-    _reconcile_remediation(body)
+    await _drive_remediation(body)
 
 
 @kopf.on.field(GROUP, VERSION, "remediations", field=("metadata", "annotations"))
-def approval_changed(body: kopf.Body, old: Any, new: Any, **_: Any) -> None:
+async def approval_changed(body: kopf.Body, old: Any, new: Any, **_: Any) -> None:
     """``kubectl annotate remediation NAME logswarm.io/approved-by=PERSON`` approves."""
     before = (old or {}).get(APPROVED_BY_ANNOTATION)
     after = (new or {}).get(APPROVED_BY_ANNOTATION)
     if after and after != before:
-        _reconcile_remediation(body, approval_event=True)
+        await _drive_remediation(body, approval_event=True)
 
 
 def _awaiting_approval(status: kopf.Status, **_: Any) -> bool:

@@ -10,11 +10,19 @@ Approval expires: a Remediation awaiting approval past the operator's approval t
 ``Expired`` (:func:`expire`, run by a kopf timer and at the start of every reconcile, so a late
 approval can never start an execution) and a later approval is refused with an Event.
 
+Execution is step by step: once the gate passes (screen, safety decision, approval, dry run),
+:func:`reconcile_remediation` begins the journal and answers with the step ids to apply; the
+handler runs each as its own kopf sub-handler (:func:`apply_remediation_step`, in plan order,
+one per reconcile cycle) and then a ``verify`` sub-handler (:func:`verify_remediation`), so
+kopf records in its progress storage which steps are done and a failed step stops the ones after
+it. Receipts reach status after every step.
+
 Restart safety: the executor's write-ahead journal lives in a ConfigMap owned by the
 Remediation (:class:`logswarm.operator.kube.ConfigMapReceiptStore`), written before and after
-each change. A reconcile first reads that journal: a finished plan is never applied again
-(only verified, or left alone), and an interrupted one is resumed by the executor itself, which
-skips applied steps and re-applies an interrupted one under the same idempotency key.
+each change — before kopf can record a sub-handler as done. A reconcile first reads that
+journal: a finished plan is never applied again (only verified, or left alone), and an
+interrupted one is resumed: applied steps are skipped, an interrupted one is re-applied under
+the same idempotency key. So a crash between a change and kopf's progress patch repeats nothing.
 """
 
 from __future__ import annotations
@@ -60,19 +68,26 @@ from logswarm.remediation import (
 )
 from logswarm.remediation.aws import AwsBackend, AwsClients, CloudWatchSource
 from logswarm.remediation.backend import ActionBackend
+from logswarm.remediation.executor import StepStatus as StepOutcome
 from logswarm.remediation.kube import KubeBackend, ReadinessSource
-from logswarm.remediation.receipts import JournalStore, PlanRecord, StepState
+from logswarm.remediation.receipts import PlanRecord, StepState
 from logswarm.remediation.reviewer import MetricSource
 from logswarm.remediation.vocabulary import Provider
 
 __all__ = [
+    "VERIFY_STEP",
     "AwsTarget",
     "Outcome",
+    "apply_remediation_step",
     "awaiting_since",
     "expire",
     "policy_for",
     "reconcile_remediation",
+    "verify_remediation",
 ]
+
+#: The id of the sub-handler that verifies a plan after its last step.
+VERIFY_STEP = "verify"
 
 TERMINAL = {
     RemediationPhase.SUCCEEDED,
@@ -97,6 +112,8 @@ class Outcome:
     #: This reconcile rolled the plan back: True when everything was restored, False when the
     #: rollback itself failed; None when it ran no rollback (for the rollback metric).
     rolled_back: bool | None = None
+    #: The plan is begun: apply these steps (in order, one sub-handler each), then verify.
+    apply_steps: list[str] | None = None
 
 
 class NotReadyError(Exception):
@@ -356,15 +373,19 @@ def reconcile_remediation(
     api: ApiClient,
     body: Mapping[str, Any],
     *,
-    verify_grace_seconds: float,
-    verify_interval_seconds: float,
     approval_timeout_seconds: float = 0.0,
     approval_event: bool = False,
     aws: AwsTarget | None = None,
     clock: Callable[[], datetime] = _now,
 ) -> Outcome:
-    """One reconcile. ``approval_event``: called because the approval annotation changed
-    (a late approval of an expired Remediation is then refused with an Event)."""
+    """One reconcile up to the steps: expiry, safety decision, approval, dry run.
+
+    When the plan may run (or is already running, or applied and awaiting verification) the
+    journal is begun and :attr:`Outcome.apply_steps` names the steps for the handler to drive
+    (:func:`apply_remediation_step` each, then :func:`verify_remediation`).
+    ``approval_event``: called because the approval annotation changed (a late approval of an
+    expired Remediation is then refused with an Event).
+    """
     previous = _previous_status(body)
     generation = int(body["metadata"].get("generation", 1))
     if previous.phase is RemediationPhase.EXPIRED:
@@ -387,39 +408,9 @@ def reconcile_remediation(
         status.phase = status.phase or RemediationPhase.PENDING
         return Outcome(status=status, retry_after=30.0, events=[("Warning", "Waiting", str(exc))])
 
-    audit = MemoryAuditLog()
-    safety = SafetyAgent(policy_for(ctx.pool), audit=audit)
-    store = ConfigMapReceiptStore(
-        api, namespace=ctx.namespace, name=f"{ctx.name}-journal", owner=_owner(body)
-    )
-    backends, sources = _backends(api, ctx, aws or AwsTarget())
-    executor = Executor(backends, safety=safety, store=store, audit=audit)
-    conditions = _Conditions(previous.conditions, generation, now)
-    events: list[tuple[str, str, str]] = []
-    status = previous.model_copy(deep=True)
-    status.observed_generation = generation
-
-    def finish(
-        phase: RemediationPhase,
-        *,
-        retry_after: float | None = None,
-        permanent: str | None = None,
-        rolled_back: bool | None = None,
-    ) -> Outcome:
-        record = store.load(ctx.plan.id) if store.exists(ctx.plan.id) else None
-        projected = _project(record, ctx.plan)
-        status.steps = projected["steps"]
-        status.receipts = projected["receipts"]
-        status.audit = _audit_entries(previous.audit, audit)
-        status.conditions = conditions.items
-        status.phase = phase
-        return Outcome(
-            status=status,
-            events=events,
-            retry_after=retry_after,
-            permanent=permanent,
-            rolled_back=rolled_back,
-        )
+    run = _Run(api, body, ctx, previous, now=now, aws=aws or AwsTarget())
+    conditions, events, status, executor = run.conditions, run.events, run.status, run.executor
+    safety, store, finish = executor.safety, run.store, run.finish
 
     # A person's approval: checked against the pool's approvers, bound to each step.
     if ctx.approver:
@@ -438,34 +429,212 @@ def reconcile_remediation(
             status.approved_by, status.approved_at = ctx.approver, now
 
     record = store.load(ctx.plan.id) if store.exists(ctx.plan.id) else None
-    if record is not None and record.status is PlanStatus.SUCCEEDED:
-        return _verify(
-            ctx,
-            executor,
-            sources,
-            record,
-            conditions,
-            events,
-            finish,
-            now=now,
-            grace=verify_grace_seconds,
-            interval=verify_interval_seconds,
+    steps = [step.id for step in ctx.plan.steps]
+    if record is None:
+        report = executor.prepare(ctx.plan, incident=ctx.incident, dry_run=ctx.spec.dry_run)
+        if report.status is not ExecutionStatus.READY:
+            return _stopped_at_gate(report, conditions, events, finish, previous)
+        _record_approval(report, conditions, events, previous)
+        events.append(
+            ("Normal", "Applying", f"{len(steps)} step(s), in order, each with a receipt")
         )
-    if record is not None and record.status is not PlanStatus.RUNNING:
-        return finish(status.phase or RemediationPhase.FAILED)
+        return finish(RemediationPhase.APPLYING, apply_steps=steps)
+    if record.status is PlanStatus.RUNNING:
+        return finish(RemediationPhase.APPLYING, apply_steps=steps)
+    if record.status is PlanStatus.SUCCEEDED:
+        return finish(RemediationPhase.VERIFYING, apply_steps=steps)
+    return finish(status.phase or RemediationPhase.FAILED)
 
-    report = executor.execute(ctx.plan, incident=ctx.incident, dry_run=ctx.spec.dry_run)
-    return _after_execute(
-        ctx,
-        report,
-        executor,
-        sources,
-        store,
-        conditions,
-        events,
-        finish,
-        previous,
-        now,
+
+class _Run:
+    """What every reconcile of one Remediation works with: its journal, executor and status."""
+
+    def __init__(
+        self,
+        api: ApiClient,
+        body: Mapping[str, Any],
+        ctx: _Context,
+        previous: RemediationStatus,
+        *,
+        now: datetime,
+        aws: AwsTarget,
+    ) -> None:
+        self.ctx = ctx
+        self.previous = previous
+        self.audit = MemoryAuditLog()
+        safety = SafetyAgent(policy_for(ctx.pool), audit=self.audit)
+        self.store = ConfigMapReceiptStore(
+            api, namespace=ctx.namespace, name=f"{ctx.name}-journal", owner=_owner(body)
+        )
+        backends, self.sources = _backends(api, ctx, aws)
+        self.executor = Executor(backends, safety=safety, store=self.store, audit=self.audit)
+        self.conditions = _Conditions(previous.conditions, ctx.generation, now)
+        self.events: list[tuple[str, str, str]] = []
+        self.status = previous.model_copy(deep=True)
+        self.status.observed_generation = ctx.generation
+
+    def record(self) -> PlanRecord | None:
+        return self.store.load(self.ctx.plan.id) if self.store.exists(self.ctx.plan.id) else None
+
+    def finish(
+        self,
+        phase: RemediationPhase,
+        *,
+        retry_after: float | None = None,
+        permanent: str | None = None,
+        rolled_back: bool | None = None,
+        apply_steps: list[str] | None = None,
+    ) -> Outcome:
+        projected = _project(self.record(), self.ctx.plan)
+        self.status.steps = projected["steps"]
+        self.status.receipts = projected["receipts"]
+        self.status.audit = _audit_entries(self.previous.audit, self.audit)
+        self.status.conditions = self.conditions.items
+        self.status.phase = phase
+        return Outcome(
+            status=self.status,
+            events=self.events,
+            retry_after=retry_after,
+            permanent=permanent,
+            rolled_back=rolled_back,
+            apply_steps=apply_steps,
+        )
+
+
+def _begun_run(
+    api: ApiClient,
+    body: Mapping[str, Any],
+    *,
+    aws: AwsTarget | None,
+    clock: Callable[[], datetime],
+) -> tuple[_Run | None, Outcome | None]:
+    """The run of a Remediation whose plan is journaled; else the outcome to report instead.
+
+    Sub-handlers run in later reconcile cycles than the status they build on was written in,
+    and kopf hands each the object as it was when its cycle began: so the Remediation is read
+    afresh, and its newest status is the one extended.
+    """
+    meta = body["metadata"]
+    fresh = get_custom(api, "remediations", str(meta["namespace"]), str(meta["name"]))
+    if fresh is None:
+        return None, Outcome(status=_previous_status(body))  # deleted meanwhile
+    body = fresh
+    previous = _previous_status(body)
+    try:
+        ctx = _load_context(api, body)
+    except ValidationError as exc:
+        return None, Outcome(status=previous, permanent=f"invalid spec: {exc.error_count()} errors")
+    except NotReadyError as exc:
+        return None, Outcome(
+            status=previous, retry_after=30.0, events=[("Warning", "Waiting", str(exc))]
+        )
+    return _Run(api, body, ctx, previous, now=clock(), aws=aws or AwsTarget()), None
+
+
+def apply_remediation_step(
+    api: ApiClient,
+    body: Mapping[str, Any],
+    step_id: str,
+    *,
+    aws: AwsTarget | None = None,
+    clock: Callable[[], datetime] = _now,
+) -> Outcome:
+    """Apply one step of a begun plan (a kopf sub-handler): receipt in status, or roll back.
+
+    A step the journal has as applied is not applied again; a step of a plan that is already
+    finished (rolled back after an earlier step failed) does nothing. After the last step the
+    plan is complete and the Remediation moves on to verification.
+    """
+    run, stopped = _begun_run(api, body, aws=aws, clock=clock)
+    if run is None:
+        assert stopped is not None
+        return stopped
+    plan_id = run.ctx.plan.id
+    before = run.record()
+    if before is None:
+        return run.finish(run.previous.phase or RemediationPhase.PENDING, retry_after=5.0)
+    if before.status is not PlanStatus.RUNNING:
+        return Outcome(status=run.previous)  # finished: nothing left for this step to do
+    known = before.steps.get(step_id)
+    repeated = known is not None and known.state is StepState.APPLIED
+    result = run.executor.apply_step(plan_id, step_id)
+    if result.status is StepOutcome.NOT_RUN:
+        # Steps run in order, so only a predecessor that is not done yet can cause this.
+        return run.finish(RemediationPhase.APPLYING, retry_after=5.0)
+    if result.status is StepOutcome.FAILED:
+        problems = f"{step_id}: {result.error}"
+        rollback = run.executor.rollback(plan_id)
+        rolled = rollback.status is ExecutionStatus.ROLLED_BACK
+        detail = "; ".join([problems, *rollback.problems])
+        run.conditions.set("Applied", False, "ApplyFailed", detail)
+        run.conditions.set(
+            "RolledBack", rolled, "RolledBack" if rolled else "RollbackFailed", detail
+        )
+        run.conditions.set("Succeeded", False, "ApplyFailed", detail)
+        run.events.append(("Warning", "ApplyFailed", problems))
+        run.events.append(
+            ("Normal", "RolledBack", "every touched step restored")
+            if rolled
+            else ("Warning", "RollbackFailed", "; ".join(rollback.problems))
+        )
+        return run.finish(
+            RemediationPhase.ROLLED_BACK if rolled else RemediationPhase.FAILED,
+            rolled_back=rolled,
+            permanent=f"step {problems}",
+        )
+    if not repeated:
+        target = run.ctx.plan.step(step_id).action.target()
+        changed = result.receipt is not None and result.receipt.changed
+        run.events.append(
+            (
+                "Normal",
+                "StepApplied",
+                f"{step_id}: {target} {'changed' if changed else 'already as planned'}"
+                " (receipt in status)",
+            )
+        )
+    if step_id != run.ctx.plan.steps[-1].id:
+        return run.finish(RemediationPhase.APPLYING)
+    complete = run.executor.complete(plan_id)
+    if complete.status is not ExecutionStatus.SUCCEEDED:
+        return run.finish(RemediationPhase.APPLYING, retry_after=5.0)
+    count = len(run.ctx.plan.steps)
+    run.conditions.set("Applied", True, "Applied", f"{count} step(s) applied with receipts")
+    run.events.append(("Normal", "Applied", f"{count} step(s) applied with receipts"))
+    return run.finish(RemediationPhase.VERIFYING)
+
+
+def verify_remediation(
+    api: ApiClient,
+    body: Mapping[str, Any],
+    *,
+    verify_grace_seconds: float,
+    verify_interval_seconds: float,
+    aws: AwsTarget | None = None,
+    clock: Callable[[], datetime] = _now,
+) -> Outcome:
+    """After the last step (a kopf sub-handler): run the checks; roll back when they keep
+    failing past the grace period. A plan that was rolled back already is left alone."""
+    run, stopped = _begun_run(api, body, aws=aws, clock=clock)
+    if run is None:
+        assert stopped is not None
+        return stopped
+    record = run.record()
+    if record is None or record.status is PlanStatus.RUNNING:
+        return run.finish(run.previous.phase or RemediationPhase.APPLYING, retry_after=5.0)
+    if record.status is not PlanStatus.SUCCEEDED:
+        return Outcome(status=run.previous)
+    if run.previous.phase in TERMINAL:
+        return Outcome(status=run.previous)
+    return _verify(
+        run.ctx,
+        run.executor,
+        run.sources,
+        record,
+        run.conditions,
+        run.events,
+        run.finish,
+        now=clock(),
         grace=verify_grace_seconds,
         interval=verify_interval_seconds,
     )
@@ -474,21 +643,32 @@ def reconcile_remediation(
 Finish = Callable[..., Outcome]
 
 
-def _after_execute(
-    ctx: _Context,
+def _record_approval(
     report: ExecutionReport,
-    executor: Executor,
-    sources: Mapping[str, MetricSource],
-    store: JournalStore,
+    conditions: _Conditions,
+    events: list[tuple[str, str, str]],
+    previous: RemediationStatus,
+) -> None:
+    """The Approved condition of a plan that passed the gate: a person's, or the policy's."""
+    approvals = [d.approval for d in report.decisions if d.approval is not None]
+    if approvals:
+        conditions.set("Approved", True, "Approved", f"approved by {approvals[0].approver}")
+        if previous.approved_by is None or not any(
+            c.type == "Approved" and c.status is ConditionStatus.TRUE for c in previous.conditions
+        ):
+            events.append(("Normal", "Approved", f"approved by {approvals[0].approver}"))
+    else:
+        conditions.set("Approved", True, "PolicyAllowed", "every step is within the policy")
+
+
+def _stopped_at_gate(
+    report: ExecutionReport,
     conditions: _Conditions,
     events: list[tuple[str, str, str]],
     finish: Finish,
     previous: RemediationStatus,
-    now: datetime,
-    *,
-    grace: float,
-    interval: float,
 ) -> Outcome:
+    """The outcome of a plan the gate did not let through to its steps (nothing changed)."""
     problems = "; ".join(report.problems)
     state = report.status
     if state is ExecutionStatus.REJECTED:
@@ -510,59 +690,15 @@ def _after_execute(
                 )
             )
         return finish(RemediationPhase.AWAITING_APPROVAL)
-
-    approvals = [d.approval for d in report.decisions if d.approval is not None]
-    if approvals:
-        conditions.set("Approved", True, "Approved", f"approved by {approvals[0].approver}")
-        if previous.approved_by is None or not any(
-            c.type == "Approved" and c.status is ConditionStatus.TRUE for c in previous.conditions
-        ):
-            events.append(("Normal", "Approved", f"approved by {approvals[0].approver}"))
-    else:
-        conditions.set("Approved", True, "PolicyAllowed", "every step is within the policy")
-
-    if state is ExecutionStatus.DRY_RUN_FAILED:
-        conditions.set("Applied", False, "DryRunFailed", problems)
-        events.append(("Warning", "DryRunFailed", problems))
-        return finish(RemediationPhase.FAILED)
+    _record_approval(report, conditions, events, previous)
     if state is ExecutionStatus.DRY_RUN_OK:
         conditions.set("Applied", False, "DryRun", "the server accepted every step (dry run)")
         conditions.set("Succeeded", True, "DryRunSucceeded", "dry run only: nothing changed")
         events.append(("Normal", "DryRunSucceeded", "the server accepted every step"))
         return finish(RemediationPhase.SUCCEEDED)
-    if state in {ExecutionStatus.ROLLED_BACK, ExecutionStatus.ROLLBACK_FAILED}:
-        rolled = state is ExecutionStatus.ROLLED_BACK
-        conditions.set("Applied", False, "ApplyFailed", problems)
-        conditions.set("RolledBack", rolled, "RolledBack" if rolled else "RollbackFailed", problems)
-        conditions.set("Succeeded", False, "ApplyFailed", problems)
-        events.append(("Warning", "ApplyFailed", problems))
-        events.append(
-            ("Normal", "RolledBack", "every touched step restored")
-            if rolled
-            else ("Warning", "RollbackFailed", problems)
-        )
-        return finish(
-            RemediationPhase.ROLLED_BACK if rolled else RemediationPhase.FAILED,
-            rolled_back=rolled,
-        )
-
-    # SUCCEEDED: every step applied and its post-image observed.
-    applied = [s for s in report.steps if s.receipt is not None]
-    conditions.set("Applied", True, "Applied", f"{len(applied)} step(s) applied with receipts")
-    events.append(("Normal", "Applied", f"{len(applied)} step(s) applied with receipts"))
-    record = store.load(ctx.plan.id)
-    return _verify(
-        ctx,
-        executor,
-        sources,
-        record,
-        conditions,
-        events,
-        finish,
-        now=now,
-        grace=grace,
-        interval=interval,
-    )
+    conditions.set("Applied", False, "DryRunFailed", problems)
+    events.append(("Warning", "DryRunFailed", problems))
+    return finish(RemediationPhase.FAILED)
 
 
 def _verify(

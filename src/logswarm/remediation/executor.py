@@ -14,6 +14,14 @@ Applying a plan that the journal says already ran is a no-op for its applied ste
 step twice equals once), which is also how an interrupted plan is resumed. A fresh executor
 can roll back any plan from the journal alone (:meth:`Executor.rollback`,
 :meth:`Executor.recover`).
+
+:meth:`Executor.execute` runs all five stages in one call (the CLI, the red-team bench). A
+caller that drives the steps itself — the operator runs each step as its own kopf sub-handler,
+so that its framework records progress step by step — uses the same stages in pieces:
+:meth:`Executor.prepare` (stages 1-3, then the journal's "plan begun": from here on the plan is
+finished or rolled back, never abandoned), :meth:`Executor.apply_step` once per step in order,
+and :meth:`Executor.complete`. Each piece reads the journal first, so calling one again after a
+crash repeats nothing that landed.
 """
 
 from __future__ import annotations
@@ -43,6 +51,8 @@ class ExecutionStatus(enum.StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     DRY_RUN_FAILED = "dry_run_failed"
     DRY_RUN_OK = "dry_run_ok"
+    #: Screened, decided and dry-run; the journal has begun: apply the steps, in order.
+    READY = "ready"
     SUCCEEDED = "succeeded"
     ROLLED_BACK = "rolled_back"
     ROLLBACK_FAILED = "rollback_failed"
@@ -162,13 +172,47 @@ class Executor:
     ) -> ExecutionReport:
         """Screen, decide, dry-run and (unless ``dry_run``) apply a plan; never raises for
         anything the plan or the world did — the outcome is in the report."""
+        screened, stopped = self._gate(plan, incident=incident, dry_run=dry_run)
+        if screened is None:
+            return stopped
+        return self._apply_plan(screened, stopped.decisions)
+
+    def prepare(
+        self,
+        plan: RemediationPlan | str | bytes | Mapping[str, Any],
+        *,
+        incident: Incident,
+        dry_run: bool = False,
+    ) -> ExecutionReport:
+        """Stages 1-3 (screen, decide, dry run); then begin the journal and report READY.
+
+        Any other status means nothing was journaled and nothing may be applied. The plan to
+        apply is the screened one, as the journal holds it (:meth:`journaled_plan`).
+        """
+        screened, stopped = self._gate(plan, incident=incident, dry_run=dry_run)
+        if screened is None:
+            return stopped
+        self.store.begin(screened)
+        return stopped.model_copy(update={"status": ExecutionStatus.READY})
+
+    def _gate(
+        self,
+        plan: RemediationPlan | str | bytes | Mapping[str, Any],
+        *,
+        incident: Incident,
+        dry_run: bool,
+    ) -> tuple[RemediationPlan | None, ExecutionReport]:
+        """Stages 1-3. ``(plan, report)`` when the plan may be applied (the report holds the
+        decisions), else ``(None, report)`` saying why it stops here."""
         screened, problems = self.screen(plan, incident=incident)
         if screened is None:
-            return ExecutionReport(plan_id=None, status=ExecutionStatus.REJECTED, problems=problems)
+            return None, ExecutionReport(
+                plan_id=None, status=ExecutionStatus.REJECTED, problems=problems
+            )
         decisions = self.decide(screened)
         denied = [d for d in decisions if d.verdict is Verdict.DENY]
         if denied:
-            return ExecutionReport(
+            return None, ExecutionReport(
                 plan_id=screened.id,
                 status=ExecutionStatus.DENIED,
                 decisions=decisions,
@@ -176,26 +220,84 @@ class Executor:
             )
         waiting = [d for d in decisions if not d.executable]
         if waiting:
-            return ExecutionReport(
+            return None, ExecutionReport(
                 plan_id=screened.id,
                 status=ExecutionStatus.AWAITING_APPROVAL,
                 decisions=decisions,
                 problems=[f"{d.step_id}: awaiting approval" for d in waiting],
             )
-
         dry_problems = self._dry_run(screened)
         if dry_problems:
-            return ExecutionReport(
+            return None, ExecutionReport(
                 plan_id=screened.id,
                 status=ExecutionStatus.DRY_RUN_FAILED,
                 decisions=decisions,
                 problems=dry_problems,
             )
-        if dry_run:
-            return ExecutionReport(
-                plan_id=screened.id, status=ExecutionStatus.DRY_RUN_OK, decisions=decisions
+        report = ExecutionReport(
+            plan_id=screened.id, status=ExecutionStatus.DRY_RUN_OK, decisions=decisions
+        )
+        return (None, report) if dry_run else (screened, report)
+
+    def journaled_plan(self, plan_id: str) -> RemediationPlan:
+        """The plan as it was screened and begun: the only version steps are applied from."""
+        return self.store.load(plan_id).plan
+
+    def apply_step(self, plan_id: str, step_id: str) -> StepResult:
+        """Stage 4 for one step of a begun plan; never raises for what the world did.
+
+        A step the journal has as applied is not applied again (``UNCHANGED`` with its
+        receipt); a step whose predecessor has no receipt yet, or of a plan already finished,
+        is ``NOT_RUN`` with the reason. A failure is journaled and returned as ``FAILED``: the
+        caller rolls the plan back (:meth:`rollback`).
+        """
+        record = self.store.load(plan_id)
+        plan = record.plan
+        if record.status is not PlanStatus.RUNNING:
+            return StepResult(
+                step_id=step_id,
+                status=StepStatus.NOT_RUN,
+                error=f"plan {plan_id} is {record.status.value}",
             )
-        return self._apply_plan(screened, decisions)
+        ids = [s.id for s in plan.steps]
+        if step_id not in ids:
+            return StepResult(
+                step_id=step_id, status=StepStatus.NOT_RUN, error=f"no step {step_id!r} in plan"
+            )
+        for earlier_id in ids[: ids.index(step_id)]:
+            earlier_record = record.steps.get(earlier_id)
+            if earlier_record is None or earlier_record.state is not StepState.APPLIED:
+                return StepResult(
+                    step_id=step_id,
+                    status=StepStatus.NOT_RUN,
+                    error=f"step {earlier_id} has not been applied yet",
+                )
+        return self._run_step(plan, plan.step(step_id), record.steps.get(step_id))
+
+    def complete(self, plan_id: str) -> ExecutionReport:
+        """Stage 4's end: SUCCEEDED once every step of the begun plan has its receipt."""
+        record = self.store.load(plan_id)
+        missing = [
+            s.id
+            for s in record.plan.steps
+            if (r := record.steps.get(s.id)) is None or r.state is not StepState.APPLIED
+        ]
+        if record.status is PlanStatus.RUNNING and not missing:
+            self.store.record_finished(plan_id, status=PlanStatus.SUCCEEDED)
+            record = self.store.load(plan_id)
+        status = {
+            PlanStatus.SUCCEEDED: ExecutionStatus.SUCCEEDED,
+            PlanStatus.ROLLED_BACK: ExecutionStatus.ROLLED_BACK,
+            PlanStatus.FAILED: ExecutionStatus.ROLLBACK_FAILED,
+            PlanStatus.RUNNING: ExecutionStatus.READY,
+        }[record.status]
+        return ExecutionReport(
+            plan_id=plan_id,
+            status=status,
+            problems=[f"{step_id}: not applied yet" for step_id in missing]
+            if record.status is PlanStatus.RUNNING
+            else [],
+        )
 
     def _dry_run(self, plan: RemediationPlan) -> list[str]:
         problems: list[str] = []
@@ -216,32 +318,11 @@ class Executor:
         results: list[StepResult] = []
         failure: str | None = None
         for step in plan.steps:
-            earlier = record.steps.get(step.id)
-            if earlier is not None and earlier.state is StepState.APPLIED and earlier.receipt:
-                # Already applied by an earlier run of this very plan: the same step twice is once.
-                results.append(
-                    StepResult(
-                        step_id=step.id, status=StepStatus.UNCHANGED, receipt=earlier.receipt
-                    )
-                )
-                continue
-            try:
-                receipt = self._apply_step(plan, step, earlier)
-            except Exception as exc:  # any failure mid-plan must roll back
-                failure = f"{step.id}: {_describe(exc)}"
-                self.store.record_failed(plan.id, step_id=step.id, error=_describe(exc))
-                self._audit(AuditKind.APPLY_FAILED, plan.id, step.id, error=_describe(exc))
-                results.append(
-                    StepResult(step_id=step.id, status=StepStatus.FAILED, error=_describe(exc))
-                )
+            result = self._run_step(plan, step, record.steps.get(step.id))
+            results.append(result)
+            if result.status is StepStatus.FAILED:
+                failure = f"{step.id}: {result.error}"
                 break
-            results.append(
-                StepResult(
-                    step_id=step.id,
-                    status=StepStatus.APPLIED if receipt.changed else StepStatus.UNCHANGED,
-                    receipt=receipt,
-                )
-            )
         if failure is None:
             self.store.record_finished(plan.id, status=PlanStatus.SUCCEEDED)
             return ExecutionReport(
@@ -257,6 +338,24 @@ class Executor:
             decisions=decisions,
             problems=[failure, *rollback.problems],
             steps=results + rollback.steps,
+        )
+
+    def _run_step(
+        self, plan: RemediationPlan, step: PlanStep, earlier: StepRecord | None
+    ) -> StepResult:
+        if earlier is not None and earlier.state is StepState.APPLIED and earlier.receipt:
+            # Already applied by an earlier run of this very plan: the same step twice is once.
+            return StepResult(step_id=step.id, status=StepStatus.UNCHANGED, receipt=earlier.receipt)
+        try:
+            receipt = self._apply_step(plan, step, earlier)
+        except Exception as exc:  # any failure mid-plan must roll back
+            self.store.record_failed(plan.id, step_id=step.id, error=_describe(exc))
+            self._audit(AuditKind.APPLY_FAILED, plan.id, step.id, error=_describe(exc))
+            return StepResult(step_id=step.id, status=StepStatus.FAILED, error=_describe(exc))
+        return StepResult(
+            step_id=step.id,
+            status=StepStatus.APPLIED if receipt.changed else StepStatus.UNCHANGED,
+            receipt=receipt,
         )
 
     def _apply_step(
