@@ -125,6 +125,13 @@ def test_operator_pod_is_locked_down() -> None:
     assert container["image"] == "ghcr.io/logswarm/logswarm:0.1.0"
 
 
+def test_agent_pods_run_the_operators_own_image() -> None:
+    (deployment,) = by_kind(render("--set", "image.tag=1.2.3"), "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert container["image"] == env["LOGSWARM_AGENT_IMAGE"] == "ghcr.io/logswarm/logswarm:1.2.3"
+
+
 def _triples(rules: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
     """Rules as (apiGroup, resource, verb) grants; resourceNames-limited rules grant nothing
     in general and are left out."""

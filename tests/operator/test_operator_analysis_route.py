@@ -235,11 +235,17 @@ def test_the_analysis_runs_over_http_and_says_so(agents: AgentServer) -> None:
     analysed = next(c for c in remote.status.conditions if c.type == "Analysed")
     assert "by the pool's agent pods over HTTP (deterministic)" in analysed.message
     assert all("[http: deterministic]" in t.summary for t in remote.status.trajectory)
+    assert {(t.transport, t.backend) for t in remote.status.trajectory} == {
+        ("http", "deterministic")
+    }
     # The same topology code either way: only the transport differs.
     assert remote.status.root_cause == local.status.root_cause
     assert remote.remediations == local.remediations
     assert [t.role for t in remote.status.trajectory] == [t.role for t in local.status.trajectory]
     assert all("[in-process: deterministic]" in t.summary for t in local.status.trajectory)
+    assert {(t.transport, t.backend) for t in local.status.trajectory} == {
+        ("in-process", "deterministic")
+    }
 
 
 def _closed_port() -> int:

@@ -1107,6 +1107,9 @@ def test_in_agents_mode_an_incident_waits_for_the_agent_pods_then_runs_through_t
     assert "by the pool's agent pods over HTTP (deterministic)" in message
     assert [t["role"] for t in status["trajectory"]][:1] == ["planner"]
     assert all("[http: deterministic]" in t["summary"] for t in status["trajectory"])
+    assert {(t["transport"], t["backend"]) for t in status["trajectory"]} == {
+        ("http", "deterministic")
+    }
     # The same answer as the in-process path, from the same topology code.
     local = analyse(
         analysed,

@@ -550,10 +550,15 @@ class RootCauseStatus(_Model):
 
 
 class TrajectoryEntry(_Model):
-    """One agent step: who did what, at what cost."""
+    """One agent step: who did what, where, with which backend, at what cost."""
 
     role: Role
     summary: Annotated[str, Field(max_length=2048)] = ""
+    #: How the role was reached: ``http`` (the pool's agent pod) or ``in-process`` (the
+    #: operator itself, e.g. falling back while the pods are not ready).
+    transport: Literal["http", "in-process"] | None = None
+    #: What answered: ``deterministic`` (the offline reasoner) or the litellm model name.
+    backend: Annotated[str, Field(max_length=253)] | None = None
     tokens: Annotated[int, Field(ge=0)] = 0
     cost_usd: Annotated[float, Field(ge=0)] = 0.0
     latency_ms: Annotated[int, Field(ge=0)] = 0

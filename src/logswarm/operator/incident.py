@@ -943,6 +943,8 @@ def analyse(
                     else f"cited {', '.join(step.evidence_cited[:10]) or 'nothing'}"
                 )
             )[:2048],
+            transport=transport,
+            backend=step.backend[:253] or None,
             tokens=step.prompt_tokens + step.completion_tokens,
             cost_usd=step.cost_usd,
             latency_ms=int(step.latency_ms),
