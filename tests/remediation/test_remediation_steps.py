@@ -126,9 +126,11 @@ def test_steps_apply_in_order_and_a_repeated_step_changes_nothing(tmp_path: Path
     assert early.error == "step scale-web has not been applied yet"
 
     first = executor.apply_step("fix-web", "scale-web")
-    assert first.status is StepStatus.APPLIED and first.receipt is not None
+    assert first.status is StepStatus.APPLIED
+    assert first.receipt is not None
     again = executor.apply_step("fix-web", "scale-web")  # e.g. a restarted operator
-    assert again.status is StepStatus.UNCHANGED and again.receipt == first.receipt
+    assert again.status is StepStatus.UNCHANGED
+    assert again.receipt == first.receipt
     assert executor.complete("fix-web").status is ExecutionStatus.READY  # one step to go
 
     assert executor.apply_step("fix-web", "scale-api").status is StepStatus.APPLIED
@@ -137,7 +139,8 @@ def test_steps_apply_in_order_and_a_repeated_step_changes_nothing(tmp_path: Path
     assert done.status is ExecutionStatus.SUCCEEDED
     assert executor.store.load("fix-web").status is PlanStatus.SUCCEEDED
     late = executor.apply_step("fix-web", "scale-api")
-    assert late.status is StepStatus.NOT_RUN and late.error == "plan fix-web is succeeded"
+    assert late.status is StepStatus.NOT_RUN
+    assert late.error == "plan fix-web is succeeded"
 
 
 def test_a_failed_step_is_journaled_and_the_plan_rolls_back_from_its_receipts(
@@ -149,7 +152,8 @@ def test_a_failed_step_is_journaled_and_the_plan_rolls_back_from_its_receipts(
     assert executor.apply_step("fix-web", "scale-web").status is StepStatus.APPLIED
     failed = executor.apply_step("fix-web", "scale-api")
     assert failed.status is StepStatus.FAILED
-    assert failed.error is not None and "refused the change" in failed.error
+    assert failed.error is not None
+    assert "refused the change" in failed.error
     record = executor.store.load("fix-web")
     assert record.steps["scale-api"].state is StepState.FAILED
 
