@@ -9,6 +9,9 @@ the CLI's path (generate, ingest, detect, match to the ground truth); each topol
 the whole suite in sequence on one agent process (so the auction's reputation ledger spans the
 sequence). The figures come from :mod:`logswarm.evaluation.coordination`; this script only
 orders the work, times it and writes the markdown report.
+
+When ``--out`` already holds the marker line :data:`GENERATED_MARK`, everything above it (the
+hand-written method and reading of the figures) is kept and only what follows is replaced.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import platform
 import shlex
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +35,9 @@ from logswarm.evaluation.topologies import CauseVocabulary, MetricCell
 from logswarm.scenarios import CATALOGUE
 
 TOPOLOGIES = ("auction", "federated", "debate", "rag")
+GENERATED_MARK = (
+    "<!-- Everything below this line is written by bench/coordination.py; edit above it. -->"
+)
 
 DEFINITIONS: dict[str, str] = {
     "rca_category_top1": "RCA top-1 category: runs whose root-cause category equals the "
@@ -53,13 +60,25 @@ DEFINITIONS: dict[str, str] = {
     "suite's mix of domains; it is not a target to reach 1.",
     "time_to_plan_ms": "Time to plan: sum of trajectory step latencies up to the executor's "
     "plan, mean over runs.",
+    "awards_by_ledger": "Awards decided by the ledger: auctions whose winner is not the most "
+    "confident bidder (what a fresh ledger, reputation 1 and nobody busy, would award) / "
+    "auctions; among those, how often the ledger's winner was the specialist answering for "
+    "the true cause's domain, how often the bidder it passed over was, and how many runs got "
+    "the right category. 0 means the feedback loop never changed an award.",
+    "reward_right": "Mean feedback reward of auctions whose final category is right.",
+    "reward_wrong": "Mean feedback reward of auctions whose final category is wrong. A reward "
+    "that does not separate right from wrong cannot teach the ledger who is right.",
     "correlation": "Cross-region correlation accuracy: multi-region cases whose synthesizer "
     "scope (global / regional) is the constructed truth / cases.",
     "privacy_compliance": "Privacy compliance score: share of gateway messages (insights) "
     "carrying no raw data (no 32-character slice of an evidence line, no value of an IP, IAM "
     "principal, access key, instance or account), mean over runs; min shown.",
-    "bandwidth_ratio": "Bandwidth cost: bytes of the insights that crossed the gateway / bytes "
-    "of the raw evidence lines the regions hold, summed over runs.",
+    "bandwidth_ratio": "Bandwidth cost against the evidence: bytes of the insights that "
+    "crossed the gateway / bytes of the incident's evidence lines (its samples) the regions "
+    "hold, summed over runs.",
+    "bandwidth_vs_logs": "Bandwidth cost against centralising the logs: bytes of the insights "
+    "that crossed the gateway / bytes of the case's log files as written (one hour of one "
+    "region at 2 background lines/s), summed over the single-region suite runs.",
     "local_rca": "Local RCA accuracy: each non-quiet region's own analysis whose category is "
     "the truth placed in that region / such analyses.",
     "global_rca": "Global RCA accuracy: runs whose final root cause (the lead region's answer "
@@ -81,13 +100,19 @@ DEFINITIONS: dict[str, str] = {
     "human_override": "Human override ratio: runs handed to a person (the gate held or "
     "blocked a step, or the referee flagged the debate unresolved) / runs.",
     "accuracy_pass": "Improvement curve: RCA top-1 category per pass over the suite (2 passes "
-    "in sequence on one agent process), memory off vs on.",
-    "error_repeat": "Error repeat rate: pass-1 misses missed again in pass 2 / pass-1 misses; "
-    "reduction = rate with memory off - rate with memory on.",
+    "in sequence on one agent process), memory off vs on; per (pass, seed) block in the "
+    "table above.",
+    "error_repeat": "Error repeat rate (same incident): pass-1 misses missed again when the "
+    "identical case comes back in pass 2 / pass-1 misses; reduction = rate with memory off - "
+    "rate with memory on.",
+    "error_recur": "Error repeat rate (recurrence): within pass 1, misses of a kind whose next "
+    "seed (a new incident of the same kind, other logs) is missed too / misses of a kind that "
+    "recurs; reduction = off - on.",
     "retrieval": "Memory retrieval accuracy: before each incident, the Context Memory "
-    "Manager is queried with the incident's text (k = 20, runbooks skipped); share whose top "
-    "remembered incident has the true category, among incidents for which memory already "
-    "held an incident of that category.",
+    "Manager is queried with the incident's text (k = 20, the role contract's maximum; "
+    "runbooks and the case's own earlier entry skipped); share whose top remembered incident "
+    "has the true category, among incidents for which memory held another incident of that "
+    "category (the stored category is what that run concluded, not the truth).",
 }
 
 
@@ -100,6 +125,8 @@ def fmt(cell: MetricCell | None, *, unit: str = "ratio") -> str:
         text = f"{cell.value:.3f}"
     elif unit == "ms":
         text = f"{cell.value:.1f} ms"
+    elif unit == "small":
+        text = f"{cell.value:.1e}"
     elif unit == "per_s":
         text = f"{cell.value:.2f} /s"
     else:
@@ -126,6 +153,29 @@ def machine_note() -> str:
         "offline deterministic reasoner; timings are wall clock on a shared machine and move "
         "with its load."
     )
+
+
+def tree_note() -> str:
+    """The commit, and whether files that affect the run had uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*argv: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *argv], capture_output=True, text=True, check=True
+            )
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+        return done.stdout.rstrip("\n")  # keep the status column's leading blank
+
+    head = git("rev-parse", "--short", "HEAD")
+    if not head:
+        return "not a git checkout"
+    changed = git("status", "--short", "--", "src/logswarm", "bench/coordination.py").splitlines()
+    if not changed:
+        return f"commit `{head}`, no uncommitted change under src/logswarm or in this script"
+    paths = ", ".join(f"`{c[3:]}`" for c in changed)
+    return f"commit `{head}` plus uncommitted changes in {paths}"
 
 
 def progression_rows(points: Sequence[ec.ReputationPoint], *, marks: int = 8) -> list[list[str]]:
@@ -184,8 +234,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--kinds", default="", help="comma list; default every catalogue kind")
-    parser.add_argument("--levels", default="1,4,16,64")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--levels", default="1,2,4,8,16,32,64", help="incidents in flight, scalability curve"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="repeats per level")
+    parser.add_argument(
+        "--workload",
+        type=int,
+        default=0,
+        help="incidents per level (default: every case, at least the widest level)",
+    )
     parser.add_argument("--memory-topologies", default="debate,rag")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks/coordination.md"))
     args = parser.parse_args(argv)
@@ -213,6 +271,7 @@ def _run(
 ) -> int:
     started = time.perf_counter()
     run_date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    tree = tree_note()  # at the start: what is imported is what runs
     t0 = time.perf_counter()
     cases, skipped = ec.build_suite(kinds, seeds, work)
     print(f"suite: {len(cases)} cases, {len(skipped)} skipped, "
@@ -229,33 +288,39 @@ def _run(
 
     auction = ec.auction_metrics(runs["auction"])
     progression = ec.reputation_progression(runs["auction"])
-    curve = ec.scalability_curve(cases, levels=levels, repeats=args.repeats)
+    curve = ec.scalability_curve(
+        cases, levels=levels, repeats=args.repeats, workload=args.workload or None
+    )
     print("scalability done", flush=True)
     region_cases = ec.build_region_cases(cases)
     region_runs = ec.run_region_cases(ec.Harness(), region_cases)
     federated = ec.federated_metrics(runs["federated"], region_runs)
     debate = ec.debate_metrics(runs["debate"])
     memory: dict[str, dict[str, MetricCell]] = {}
+    curves: dict[str, tuple[list[tuple[str, MetricCell]], list[tuple[str, MetricCell]]]] = {}
     for topology in [t for t in args.memory_topologies.split(",") if t]:
         off = ec.memory_experiment(cases, topology=topology, memory=False)
         on = ec.memory_experiment(cases, topology=topology, memory=True)
         memory[topology] = ec.memory_metrics(off, on)
+        curves[topology] = (ec.improvement_curve(off), ec.improvement_curve(on))
         print(f"memory {topology} done", flush=True)
     duration = time.perf_counter() - started
 
     kinds_used = sorted({c.kind for c in cases})
-    lines: list[str] = [
+    header: list[str] = [
         "# Coordination benchmark: seed Models 4-6 next to `rag`",
         "",
         "The seed's Model 4 (`auction`, Contract Net), Model 5 (`federated`, regions + gateway "
         "+ global synthesizer) and Model 6 (`debate`, debaters + referee + safety gate) run on "
         "the scenario suite with the offline deterministic reasoner, next to `rag` (Model 2, "
-        "one centralised pipeline) as the control. Generated by `bench/coordination.py`; "
-        "rerun it rather than editing figures by hand. Figures come from "
-        "`logswarm.evaluation.coordination` (per-run metric functions: "
-        "`logswarm.agents.topology.metrics`, definitions in docs/agents.md, *Models 4-6*).",
-        "",
+        "one centralised pipeline) as the control.",
+    ]
+    lines: list[str] = [
         "## Run",
+        "",
+        "Generated by `bench/coordination.py`; rerun it rather than editing figures by hand. "
+        "Figures come from `logswarm.evaluation.coordination` (per-run metric functions: "
+        "`logswarm.agents.topology.metrics`, definitions in docs/agents.md, *Models 4-6*).",
         "",
         "```",
         command,
@@ -263,6 +328,7 @@ def _run(
         "",
         f"- Run date: {run_date}; whole script {duration:.0f} s.",
         f"- Machine: {machine_note()}",
+        f"- Tree (when the run started): {tree}",
         f"- Suite: {len(kinds_used)} kinds of `logswarm.scenarios.CATALOGUE` "
         + (
             f"(every kind registered when the script ran: {len(CATALOGUE)})"
@@ -294,7 +360,8 @@ def _run(
     lines += ["", *definitions(keys), ""]
 
     lines += ["## Model 4: auction", ""]
-    keys4 = ["bidding_efficiency", "jain_fairness", "time_to_plan_ms"]
+    keys4 = ["bidding_efficiency", "jain_fairness", "time_to_plan_ms", "awards_by_ledger",
+             "reward_right", "reward_wrong"]  # fmt: skip
     lines += table(
         ["metric", "auction"],
         [[k, fmt(auction[k], unit="ms" if k.endswith("_ms") else "ratio")] for k in keys4],
@@ -303,31 +370,40 @@ def _run(
     lines += [
         "### Scalability curve",
         "",
-        f"N incidents submitted at the same instant to a pool of N threads sharing one fresh "
-        f"agent process (cases in suite order, cycled); {args.repeats} repeats per level. "
-        "Latency: from submission to the incident's analysis (queueing included), mean and "
-        "p95 over all repeats; throughput: N / time to the last analysis, median of repeats. "
-        "One untimed warm-up run precedes the curve. Threads share one interpreter and the "
-        "offline roles are CPU-bound, so this measures queueing in one process, not "
-        "horizontal scaling (one agent pod per role would be the next measurement); "
-        "bidding efficiency shows whether awards stay right when specialists are busy "
-        "(availability = 1/(1 + open tasks) enters the award score).",
+        "Every level runs the same workload (the suite's cases in order, cycled to at least "
+        "the widest level): at level N a pool of N threads sharing one fresh agent process "
+        f"(one auctioneer, one ledger) keeps N incidents in flight; {args.repeats} repeats per "
+        "level, interleaved (every level once, then again) so that a change in the machine's "
+        "load spreads over the levels. Latency: one incident's run, from the moment a worker "
+        "starts it to its analysis, mean and p95 over all repeats; throughput: incidents / "
+        "time to the last analysis, median of repeats; CPU: process CPU time (all threads) per "
+        "incident, median of repeats — unlike the wall clock, it does not move with other "
+        "jobs on the machine. One untimed warm-up run precedes the curve. Threads "
+        "share one interpreter and the offline roles are CPU-bound, so this measures "
+        "contention in one process, not horizontal scaling (one agent pod per role would be "
+        "the next measurement); bidding efficiency, over the same incidents at every level, "
+        "shows whether awards stay right when specialists are busy (availability = 1/(1 + "
+        "open tasks) enters the award score).",
         "",
     ]
     lines += table(
         [
             "incidents in flight",
+            "incidents run",
             "throughput (/s)",
             "latency mean (ms)",
             "latency p95 (ms)",
+            "CPU per incident (ms)",
             "bidding efficiency",
         ],
         [
             [
                 str(p.level),
+                f"{p.incidents} x {p.repeats}",
                 f"{p.throughput:.2f}",
                 f"{p.latency_mean_ms:.0f}",
                 f"{p.latency_p95_ms:.0f}",
+                f"{p.cpu_ms_per_incident:.1f}",
                 "n/a" if p.bidding_efficiency is None else f"{p.bidding_efficiency:.3f}",
             ]
             for p in curve
@@ -384,18 +460,21 @@ def _run(
         "",
     ]
     keys5 = ["correlation_all", "correlation_single", "correlation_same-2", "correlation_same-3",
-             "correlation_mixed", "privacy_compliance", "bandwidth_ratio", "local_rca",
-             "global_rca", "global_rca_multi", "coordination_ms", "regional_ms"]  # fmt: skip
+             "correlation_mixed", "privacy_compliance", "bandwidth_ratio", "bandwidth_vs_logs",
+             "local_rca", "global_rca", "global_rca_multi", "coordination_ms",
+             "regional_ms"]  # fmt: skip
+    units5 = {"coordination_ms": "ms", "regional_ms": "ms", "bandwidth_vs_logs": "small"}
     lines += table(
         ["metric", "federated"],
-        [[k, fmt(federated[k], unit="ms" if k.endswith("_ms") else "ratio")] for k in keys5],
+        [[k, fmt(federated[k], unit=units5.get(k, "ratio"))] for k in keys5],
     )
     lines += [
         "| federated model divergence | n/a (no federated learning: regional coordinators "
         "run the same deterministic reasoner; no model is trained or averaged) |",
         "",
-        *definitions(["correlation", "privacy_compliance", "bandwidth_ratio", "local_rca",
-                      "global_rca", "global_rca_multi", "coordination_ms", "regional_ms"]),
+        *definitions(["correlation", "privacy_compliance", "bandwidth_ratio",
+                      "bandwidth_vs_logs", "local_rca", "global_rca", "global_rca_multi",
+                      "coordination_ms", "regional_ms"]),
         "",
     ]  # fmt: skip
 
@@ -427,11 +506,39 @@ def _run(
             ["metric", *memory],
             [[k, *(fmt(memory[t].get(k)) for t in memory)] for k in mem_keys],
         )
-    lines += ["", *definitions(["accuracy_pass", "error_repeat", "retrieval"]), ""]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines += [
+            "",
+            "Improvement curve over the sequence, RCA top-1 category per block "
+            "(a block = one seed's kinds within one pass, in run order):",
+            "",
+        ]
+        blocks = [label for label, _ in next(iter(curves.values()))[0]]
+        lines += table(
+            ["block", *(f"{t} {m}" for t in curves for m in ("off", "on"))],
+            [
+                [
+                    label,
+                    *(fmt(dict(curve)[label]) for t in curves for curve in curves[t]),
+                ]
+                for label in blocks
+            ],
+        )
+    lines += ["", *definitions(["accuracy_pass", "error_repeat", "error_recur", "retrieval"]),
+              ""]  # fmt: skip
+    write_report(args.out, header, lines)
     print(f"wrote {args.out} ({duration:.0f} s)")
     return 0
+
+
+def write_report(out: Path, header: Sequence[str], body: Sequence[str]) -> None:
+    """Write the generated ``body`` below :data:`GENERATED_MARK`, keeping what is above it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    existing = out.read_text(encoding="utf-8") if out.exists() else ""
+    if GENERATED_MARK in existing:
+        kept = existing.split(GENERATED_MARK, 1)[0].rstrip("\n").splitlines()
+    else:
+        kept = list(header)
+    out.write_text("\n".join([*kept, "", GENERATED_MARK, "", *body]) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,11 @@ the checks are on what the suite-level figures are computed from, not on speed.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,6 +76,46 @@ def test_auction_fairness_efficiency_and_progression(runs: dict[str, list[ec.Cas
     # feedback moved the winner's reputation off neutral; the others are untouched
     assert first.reputation[first.winner] != 1.0
     assert all(v == 1.0 for r, v in first.reputation.items() if r != first.winner)
+    assert cells["awards_by_ledger"].n == 3
+    rewarded = [c.n for c in (cells["reward_right"], cells["reward_wrong"]) if c.value is not None]
+    assert sum(rewarded) == 3  # every run's feedback reward, split by the outcome
+
+
+def _with_award(run: ec.CaseRun, update: Callable[[dict[str, Any]], None]) -> ec.CaseRun:
+    """``run`` with its award step's recorded output edited by ``update``."""
+    steps = []
+    for step in run.analysis.trajectory:
+        out = step.output
+        if step.role == Role.COORDINATOR and out is not None and out.get("phase") == "award":
+            out = copy.deepcopy(out)
+            update(out)
+        steps.append(step.model_copy(update={"output": out}))
+    analysis = run.analysis.model_copy(update={"trajectory": steps})
+    return ec.CaseRun(run.case, analysis, run.wall_s)
+
+
+def test_awards_by_ledger_counts_awards_the_bids_alone_would_not_give(
+    runs: dict[str, list[ec.CaseRun]],
+) -> None:
+    run = runs["auction"][0]  # a fresh ledger: the most confident bid wins
+    assert ec.auction_metrics([run])["awards_by_ledger"].value == 0.0
+
+    def hand_to_runner_up(out: dict[str, Any]) -> None:
+        award = out["award"]
+        award["winner"] = next(
+            s["specialist"] for s in award["ranking"] if s["specialist"] != award["winner"]
+        )
+
+    moved = ec.auction_metrics([_with_award(run, hand_to_runner_up)])["awards_by_ledger"]
+    assert moved.value == 1.0
+    assert moved.n == 1
+    # the detail says whether the overridden bidder was the specialist the truth calls for
+    vocab, catalogue = CauseVocabulary.packaged(), load_catalogue()
+    domain = ec.domain_of(run.case.category, vocab=vocab, catalogue=catalogue)
+    expected = tm.specialist_for_domain(domain) if domain else None
+    first_winner = ec.reputation_progression([run])[0].winner
+    passed = int(expected is not None and first_winner == expected)
+    assert f"passed over the right one {passed}" in moved.detail
 
 
 def test_domain_of_follows_the_catalogue() -> None:
@@ -110,6 +154,11 @@ def test_federated_metrics_on_region_cases(
     assert tm.correlation_accuracy([(same.analysis.trajectory, same.case.scope)]) == 1.0
     assert tm.correlation_accuracy([(same.analysis.trajectory, "regional")]) == 0.0
     assert cells["coordination_ms"].value is not None
+    # against shipping the bundles' log files, the insights are a far smaller share
+    assert all(c.log_bytes > 0 for c in cases)
+    vs_logs = cells["bandwidth_vs_logs"].value
+    assert vs_logs is not None
+    assert 0.0 < vs_logs < ratio
 
 
 def test_debate_safety_and_override(runs: dict[str, list[ec.CaseRun]]) -> None:
@@ -128,12 +177,28 @@ def test_memory_in_sequence_stores_and_retrieves(cases: list[ec.ScenarioCase]) -
     off = ec.memory_experiment(cases, topology="rag", memory=False, passes=2)
     assert [len(p.runs) for p in on] == [3, 3]
     assert off[0].retrieval == []
-    # pass 1: the first incident meets an empty memory; pass 2: every category is held
+    # cases: dns_failure s1, credential_compromise s1, credential_compromise s2.
+    # Pass 1: dns meets an empty memory; credential s2 meets credential s1's entry.
     assert on[0].retrieval[0] == (False, False)
-    assert all(held for held, _ in on[1].retrieval)
+    assert on[0].retrieval[2] == (True, True)
+    # Pass 2: memory holds every case's own pass-1 entry; that is not retrieval, so dns
+    # (no other dns incident remembered) is not counted, the two credential cases are.
+    assert [held for held, _ in on[1].retrieval] == [False, True, True]
     cells = ec.memory_metrics(off, on)
-    assert cells["retrieval_pass2"].n == 3
+    assert cells["retrieval_pass2"].n == 2
     assert "accuracy_on_pass2" in cells
+    curve = ec.improvement_curve(on)
+    assert [label for label, _ in curve] == [
+        "pass 1, seed 1",
+        "pass 1, seed 2",
+        "pass 2, seed 1",
+        "pass 2, seed 2",
+    ]
+    assert [cell.n for _, cell in curve] == [2, 1, 2, 1]
+    per_pass = (curve[0][1], curve[1][1])
+    assert sum(round((c.value or 0) * c.n) for c in per_pass) == round(
+        (cells["accuracy_on_pass1"].value or 0) * 3
+    )
     # what was stored reaches the Retrieval agent of the next pass
     assert any(
         s.role == Role.RETRIEVAL and any("incident:" in d for d in r.analysis.retrieved)
@@ -142,9 +207,43 @@ def test_memory_in_sequence_stores_and_retrieves(cases: list[ec.ScenarioCase]) -
     )
 
 
-def test_scalability_curve_measures_each_level(cases: list[ec.ScenarioCase]) -> None:
+def _missed(run: ec.CaseRun) -> ec.CaseRun:
+    """``run`` scored against a cause category nobody names: a miss."""
+    truth = run.case.truth.model_copy(update={"root_cause": "no-such-category:pod/x"})
+    return ec.CaseRun(dataclasses.replace(run.case, truth=truth), run.analysis, run.wall_s)
+
+
+def test_error_recurrence_follows_a_kind_to_its_next_seed(
+    runs: dict[str, list[ec.CaseRun]],
+) -> None:
+    dns, cred1, cred2 = runs["auction"]
+    # a credential miss at seed 1 repeated at seed 2 (a lone dns miss has no recurrence)
+    repeated = ec.MemoryPass(
+        index=1, memory=False, runs=[_missed(dns), _missed(cred1), _missed(cred2)]
+    )
+    fixed = ec.MemoryPass(index=1, memory=True, runs=[_missed(dns), _missed(cred1), cred2])
+    cells = ec.memory_metrics([repeated], [fixed])
+    assert cells["error_recur_off"].value == 1.0
+    assert cells["error_recur_off"].n == 1
+    hit = ec.category_hit(cred2, CauseVocabulary.packaged())
+    assert cells["error_recur_on"].value == (0.0 if hit else 1.0)
+    assert cells["error_recur_reduction"].value == (1.0 if hit else 0.0)
+    # one pass each: no second pass to repeat in
+    assert cells["error_repeat_reduction"].value is None
+
+
+def test_scalability_curve_runs_the_same_workload_at_each_level(
+    cases: list[ec.ScenarioCase],
+) -> None:
     points = ec.scalability_curve(cases, levels=(1, 2), repeats=1)
     assert [p.level for p in points] == [1, 2]
     for p in points:
+        # every case at every level: levels differ in concurrency only, not in the mix
+        assert p.incidents == len(cases)
         assert p.throughput > 0
         assert 0 < p.latency_mean_ms <= p.latency_p95_ms + 1e-9
+        assert p.cpu_ms_per_incident > 0
+        assert p.bidding_efficiency is not None
+    # the workload is cycled up to the widest level
+    (wide,) = ec.scalability_curve(cases, levels=(5,), repeats=1)
+    assert wide.incidents == 5

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +35,7 @@ from logswarm.agents import AgentEnvironment, BackendConfig, build_agent, run_to
 from logswarm.agents.analysis import IncidentAnalysis
 from logswarm.agents.catalogue import PlaybookCatalogue, load_catalogue
 from logswarm.agents.contracts import (
+    Award,
     CoordinatorOutput,
     ExecutorOutput,
     MemoryInput,
@@ -77,6 +79,7 @@ __all__ = [
     "debate_metrics",
     "domain_of",
     "federated_metrics",
+    "improvement_curve",
     "memory_experiment",
     "memory_metrics",
     "merge_incidents",
@@ -116,6 +119,9 @@ class ScenarioCase:
     incident: Incident
     records: RecordStore
     dependencies: dict[str, list[str]]
+    #: Bytes of the bundle's log files as written: what shipping this hour of the region's logs
+    #: to a central analyser would move (the federation's bandwidth is compared against it).
+    log_bytes: int = 0
 
     @property
     def category(self) -> str:
@@ -153,7 +159,8 @@ def build_case(
         )
     records = RecordStore(read_logs([bundle.logs_dir], dead_letters=InMemoryDeadLetters()))
     deps = {d.name: list(d.calls) for d in build_topology(seed).deployments.values()}
-    return ScenarioCase(kind, seed, truth, incident, records, deps)
+    log_bytes = sum(p.stat().st_size for p in bundle.logs_dir.rglob("*") if p.is_file())
+    return ScenarioCase(kind, seed, truth, incident, records, deps, log_bytes)
 
 
 def build_suite(
@@ -304,13 +311,38 @@ def domain_of(category: str, *, vocab: CauseVocabulary, catalogue: PlaybookCatal
     return next(iter(domains)) if len(domains) == 1 else None
 
 
+def _coordinator_outputs(trajectory: Sequence[TrajectoryStep]) -> list[CoordinatorOutput]:
+    return [
+        CoordinatorOutput.model_validate(s.output)
+        for s in trajectory
+        if s.role == Role.COORDINATOR and s.output is not None and s.error is None
+    ]
+
+
+def _award(trajectory: Sequence[TrajectoryStep]) -> Award | None:
+    return next(
+        (o.award for o in _coordinator_outputs(trajectory) if o.phase == "award" and o.award),
+        None,
+    )
+
+
 def _winner(trajectory: Sequence[TrajectoryStep]) -> str | None:
-    for step in trajectory:
-        if step.role == Role.COORDINATOR and step.output is not None and step.error is None:
-            out = CoordinatorOutput.model_validate(step.output)
-            if out.phase == "award" and out.award is not None:
-                return out.award.winner
-    return None
+    award = _award(trajectory)
+    return award.winner if award is not None else None
+
+
+def _feedback_reward(trajectory: Sequence[TrajectoryStep]) -> float | None:
+    last = next(
+        (o for o in reversed(_coordinator_outputs(trajectory)) if o.phase == "feedback"), None
+    )
+    return last.reward if last is not None else None
+
+
+def _confidence_winner(award: Award) -> str | None:
+    """Who a fresh ledger would award (reputation 1, nobody busy): the most confident bid."""
+    if not award.ranking:
+        return None
+    return min(award.ranking, key=lambda s: (-s.confidence, s.specialist)).specialist
 
 
 def auction_metrics(runs: Sequence[CaseRun]) -> dict[str, MetricCell]:
@@ -326,7 +358,44 @@ def auction_metrics(runs: Sequence[CaseRun]) -> dict[str, MetricCell]:
     fairness = tm.jain_fairness(counts)
     awards = ", ".join(f"{k.removesuffix('_specialist')} {v}" for k, v in sorted(counts.items()))
     to_plan = tm.mean_resolution_ms(r.analysis.trajectory for r in runs)
+    # Did the ledger change anything? Awards the confidence of the bids alone would not give,
+    # and whether the specialist it chose, or the one it passed over, was the right one.
+    auctions = decided = decided_right = chose_expected = passed_expected = 0
+    for r in runs:
+        award = _award(r.analysis.trajectory)
+        if award is None or award.winner is None:
+            continue
+        auctions += 1
+        by_bids = _confidence_winner(award)
+        if by_bids != award.winner:
+            domain = domain_of(r.case.category, vocab=vocab, catalogue=catalogue)
+            expected = tm.specialist_for_domain(domain) if domain else None
+            decided += 1
+            decided_right += category_hit(r, vocab)
+            chose_expected += expected is not None and award.winner == expected
+            passed_expected += expected is not None and by_bids == expected
+    by_ledger = MetricCell.share(decided, auctions, empty="no awards")
+    if by_ledger.value is not None:
+        by_ledger = by_ledger.model_copy(
+            update={
+                "detail": f"{decided}/{auctions}: awarded the right specialist {chose_expected}, "
+                f"passed over the right one {passed_expected}; right category {decided_right}"
+            }
+        )
+    # Is the feedback signal a learning signal? Its mean when the winner was right vs wrong.
+    rewards: dict[bool, list[float]] = {True: [], False: []}
+    for r in runs:
+        reward = _feedback_reward(r.analysis.trajectory)
+        if reward is not None:
+            rewards[category_hit(r, vocab)].append(reward)
     return {
+        "awards_by_ledger": by_ledger,
+        "reward_right": MetricCell.mean(
+            rewards[True], empty="no rewarded run with the right category"
+        ),
+        "reward_wrong": MetricCell.mean(
+            rewards[False], empty="no rewarded run with a wrong category"
+        ),
         "bidding_efficiency": (
             MetricCell(value=efficiency, n=len(counted), detail=f"{len(counted)} with a specialist")
             if efficiency is not None
@@ -362,11 +431,7 @@ def reputation_progression(runs: Sequence[CaseRun]) -> list[ReputationPoint]:
     vocab, catalogue = _vocab(), load_catalogue()
     points: list[ReputationPoint] = []
     for i, run in enumerate(runs, start=1):
-        feedback = [
-            CoordinatorOutput.model_validate(s.output)
-            for s in run.analysis.trajectory
-            if s.role == Role.COORDINATOR and s.output is not None and s.error is None
-        ]
+        feedback = _coordinator_outputs(run.analysis.trajectory)
         last = next((f for f in reversed(feedback) if f.phase == "feedback"), None)
         domain = domain_of(run.case.category, vocab=vocab, catalogue=catalogue)
         points.append(
@@ -384,13 +449,18 @@ def reputation_progression(runs: Sequence[CaseRun]) -> list[ReputationPoint]:
 
 @dataclass(frozen=True, slots=True)
 class ScalabilityPoint:
-    """``level`` incidents submitted at once to one agent process, ``repeats`` times."""
+    """One workload run with ``level`` incidents in flight at a time, ``repeats`` times."""
 
     level: int
     repeats: int
+    #: Incidents in the workload (the same ones, in the same order, at every level).
+    incidents: int
     throughput: float
     latency_mean_ms: float
     latency_p95_ms: float
+    #: CPU time of the process per incident (all threads), median of repeats: unlike the wall
+    #: clock, it does not move with other jobs on a shared machine.
+    cpu_ms_per_incident: float
     bidding_efficiency: float | None
 
 
@@ -403,39 +473,52 @@ def scalability_curve(
     cases: Sequence[ScenarioCase],
     *,
     topology: str = "auction",
-    levels: Sequence[int] = (1, 4, 16, 64),
+    levels: Sequence[int] = (1, 2, 4, 8, 16, 32, 64),
     repeats: int = 3,
+    workload: int | None = None,
     backend: BackendConfig | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    cpu_clock: Callable[[], float] = time.process_time,
 ) -> list[ScalabilityPoint]:
     """Throughput and latency as the number of incidents in flight grows.
 
-    For each level N, N incidents (the cases in order, cycled) are submitted at the same
-    instant to a thread pool of N workers sharing one fresh agent process; an incident's
-    latency runs from that instant to its analysis. Throughput is N over the time to the last
-    analysis; the median over ``repeats`` is reported. Threads share one interpreter, so
-    CPU-bound offline roles do not run in parallel: the curve measures queueing in one
-    process. The toolbox holds no log records in this mode (the auction's roles read none).
+    Every level runs the *same* workload — the first ``workload`` cases in suite order, cycled
+    (default: every case, at least ``max(levels)``) — so that levels differ only in
+    concurrency, not in the mix of incidents. At level N a pool of N worker threads sharing
+    one fresh agent process (so one auctioneer's ledger: open tasks lower a busy specialist's
+    availability) takes the incidents in order. An incident's latency is its own run, from the
+    moment a worker starts it to its analysis (slower when N runs share the process);
+    throughput is the workload over the time to the last analysis, median over ``repeats``.
+    Repeats are interleaved (every level once, then again), so a change in the machine's load
+    during the measurement spreads over the levels instead of landing on one. Threads share
+    one interpreter, so CPU-bound offline roles do not run in parallel: the curve measures
+    contention in one process, not horizontal scaling. The toolbox holds no log records in
+    this mode (the auction's roles read none).
     """
-    if not cases:
+    if not cases or not levels:
         return []
+    size = workload if workload is not None else max(len(cases), max(levels))
+    chosen = [cases[i % len(cases)] for i in range(size)]
     vocab, catalogue = _vocab(), load_catalogue()
+    domains = [domain_of(c.category, vocab=vocab, catalogue=catalogue) for c in chosen]
     # One untimed run first: lazy imports and compiled patterns are a process cost, not a load.
     run_topology(topology, [cases[0].incident], backend=backend)
-    points: list[ScalabilityPoint] = []
-    for level in levels:
-        chosen = [cases[i % len(cases)] for i in range(level)]
-        throughputs: list[float] = []
-        latencies: list[float] = []
-        hits: list[tuple[Sequence[TrajectoryStep], str | None]] = []
-        for _ in range(repeats):
+    throughputs: dict[int, list[float]] = {level: [] for level in levels}
+    cpu_ms: dict[int, list[float]] = {level: [] for level in levels}
+    latencies: dict[int, list[float]] = {level: [] for level in levels}
+    hits: dict[int, list[tuple[Sequence[TrajectoryStep], str | None]]] = {
+        level: [] for level in levels
+    }
+    for _ in range(repeats):
+        for level in levels:
             transport = InProcessTransport.single(
                 build_agent(backend or BackendConfig(), AgentEnvironment.default())
             )
 
             def one(
-                case: ScenarioCase, start: float, transport: InProcessTransport = transport
+                case: ScenarioCase, transport: InProcessTransport = transport
             ) -> tuple[IncidentAnalysis, float]:
+                began = clock()
                 (analysis,) = run_topology(
                     topology,
                     [case.incident],
@@ -443,32 +526,31 @@ def scalability_curve(
                     dependencies=case.dependencies,
                     transport=transport,
                 )
-                return analysis, clock() - start
+                return analysis, clock() - began
 
             with ThreadPoolExecutor(max_workers=level) as pool:
-                start = clock()
-                futures = [pool.submit(one, c, start) for c in chosen]
-                done = [f.result() for f in futures]
-            elapsed = max(d for _, d in done)
-            throughputs.append(level / elapsed if elapsed > 0 else float("inf"))
-            latencies.extend(d * 1000.0 for _, d in done)
-            hits.extend(
-                (a.trajectory, domain_of(c.category, vocab=vocab, catalogue=catalogue))
-                for (a, _), c in zip(done, chosen, strict=True)
-            )
-        points.append(
-            ScalabilityPoint(
-                level=level,
-                repeats=repeats,
-                throughput=statistics.median(throughputs),
-                latency_mean_ms=statistics.fmean(latencies),
-                latency_p95_ms=_p95(latencies),
-                bidding_efficiency=tm.bidding_efficiency(
-                    (t, d) for t, d in hits if d and tm.specialist_for_domain(d)
-                ),
-            )
+                start, cpu_start = clock(), cpu_clock()
+                done = list(pool.map(one, chosen))
+                elapsed, cpu = clock() - start, cpu_clock() - cpu_start
+            throughputs[level].append(size / elapsed if elapsed > 0 else float("inf"))
+            cpu_ms[level].append(cpu * 1000.0 / size)
+            latencies[level].extend(d * 1000.0 for _, d in done)
+            hits[level].extend((a.trajectory, d) for (a, _), d in zip(done, domains, strict=True))
+    return [
+        ScalabilityPoint(
+            level=level,
+            repeats=repeats,
+            incidents=size,
+            throughput=statistics.median(throughputs[level]),
+            latency_mean_ms=statistics.fmean(latencies[level]),
+            latency_p95_ms=_p95(latencies[level]),
+            cpu_ms_per_incident=statistics.median(cpu_ms[level]),
+            bidding_efficiency=tm.bidding_efficiency(
+                (t, d) for t, d in hits[level] if d and tm.specialist_for_domain(d)
+            ),
         )
-    return points
+        for level in levels
+    ]
 
 
 # --- Model 5: federated ------------------------------------------------------------------------
@@ -709,6 +791,18 @@ def federated_metrics(
         if raw
         else MetricCell.na("no raw evidence")
     )
+    # Against the centralised alternative: shipping the region's logs (one bundle per case).
+    suite_shared = sum(tm.bandwidth(r.analysis.trajectory).shared for r in suite)
+    log_bytes = sum(r.case.log_bytes for r in suite)
+    cells["bandwidth_vs_logs"] = (
+        MetricCell(
+            value=suite_shared / log_bytes,
+            n=len(suite),
+            detail=f"{suite_shared} B shared / {log_bytes} B of log files",
+        )
+        if log_bytes
+        else MetricCell.na("log volume not recorded")
+    )
     # local: every region's own analysis against the truth placed in that region
     local: list[tuple[RegionalOutput, str | None]] = [
         (out, r.case.category) for r in suite for out in _local_reports(r.analysis.trajectory)
@@ -793,15 +887,25 @@ class MemoryPass:
     index: int
     memory: bool
     runs: list[CaseRun] = field(default_factory=list)
-    #: per run: (memory held an incident of the true category, top remembered one had it)
+    #: per run: (memory held *another* incident of the true category, the top remembered
+    #: incident other than this case's own earlier entry had it)
     retrieval: list[tuple[bool, bool]] = field(default_factory=list)
 
 
-def _remembered(harness: Harness) -> set[str]:
+def _memory_id(case: ScenarioCase) -> str:
+    """The doc-id prefix of the case's own entry (incident ids repeat across bundles)."""
+    return f"incident:{case.kind}-{case.seed}:"
+
+
+def _remembered(harness: Harness, *, exclude: str = "\x00") -> set[str]:
     kb = harness.env.knowledge
     if kb is None:
         return set()
-    return {d.category for d in kb.documents if d.kind == "incident" and d.category}
+    return {
+        d.category
+        for d in kb.documents
+        if d.kind == "incident" and d.category and not d.doc_id.startswith(exclude)
+    }
 
 
 def memory_experiment(
@@ -817,7 +921,9 @@ def memory_experiment(
     With ``memory``, the Context Memory Manager is queried before each incident (the top
     remembered *incident*, runbooks skipped, scores retrieval) and the run's own conclusion is
     stored after it; without, nothing is stored. Entry ids carry kind and seed, since incident
-    ids repeat across bundles.
+    ids repeat across bundles. Retrieval is scored on *other* incidents: from the second pass
+    on, memory holds the case's own earlier entry (the same logs), whose recall would be a
+    string match, not retrieval; it is skipped, both in what memory holds and in the hits.
     """
     vocab = _vocab()
     harness = Harness(backend)
@@ -826,19 +932,23 @@ def memory_experiment(
         current = MemoryPass(index=index, memory=memory)
         for case in cases:
             if memory:
+                own = _memory_id(case)
                 truth = vocab.canonical(case.category)
-                held = truth in {vocab.canonical(c) for c in _remembered(harness)}
+                held = truth in {vocab.canonical(c) for c in _remembered(harness, exclude=own)}
                 hits = harness.memory(
                     MemoryInput(operation="query", query=incident_text(case.incident), k=20)
                 ).hits
-                top = next((h for h in hits if h.kind == "incident"), None)
+                top = next(
+                    (h for h in hits if h.kind == "incident" and not h.doc_id.startswith(own)),
+                    None,
+                )
                 found = top is not None and vocab.canonical(top.category) == truth
                 current.retrieval.append((held, found))
             run = harness.run(topology, case)
             current.runs.append(run)
             if memory:
                 keyed = case.incident.model_copy(
-                    update={"id": f"{case.kind}-{case.seed}:{case.incident.id}"}
+                    update={"id": _memory_id(case).removeprefix("incident:") + case.incident.id}
                 )
                 harness.remember(CaseRun(replace_incident(case, keyed), run.analysis, run.wall_s))
         out.append(current)
@@ -846,7 +956,48 @@ def memory_experiment(
 
 
 def replace_incident(case: ScenarioCase, incident: Incident) -> ScenarioCase:
-    return ScenarioCase(case.kind, case.seed, case.truth, incident, case.records, case.dependencies)
+    return ScenarioCase(
+        case.kind,
+        case.seed,
+        case.truth,
+        incident,
+        case.records,
+        case.dependencies,
+        case.log_bytes,
+    )
+
+
+def _recurrence_repeats(p: MemoryPass, vocab: CauseVocabulary) -> tuple[int, int]:
+    """(misses repeated at the kind's next seed, misses of a kind that recurs) within a pass."""
+    by_kind: dict[str, list[bool]] = {}
+    for r in p.runs:
+        by_kind.setdefault(r.case.kind, []).append(category_hit(r, vocab))
+    repeated = recurring = 0
+    for hits in by_kind.values():
+        for ok, following in pairwise(hits):
+            if not ok:
+                recurring += 1
+                repeated += not following
+    return repeated, recurring
+
+
+def improvement_curve(passes: Sequence[MemoryPass]) -> list[tuple[str, MetricCell]]:
+    """RCA top-1 category over the sequence in blocks, in order: one block per (pass, seed).
+
+    Memory off and on run the same cases in the same order, so the difference of two curves
+    block by block is what memory changed, not the mix of kinds in a block.
+    """
+    vocab = _vocab()
+    out: list[tuple[str, MetricCell]] = []
+    for p in passes:
+        by_seed: dict[int, list[bool]] = {}
+        for r in p.runs:
+            by_seed.setdefault(r.case.seed, []).append(category_hit(r, vocab))
+        out.extend(
+            (f"pass {p.index}, seed {seed}", MetricCell.share(sum(h), len(h), empty="no runs"))
+            for seed, h in by_seed.items()
+        )
+    return out
 
 
 def memory_metrics(off: Sequence[MemoryPass], on: Sequence[MemoryPass]) -> dict[str, MetricCell]:
@@ -870,16 +1021,27 @@ def memory_metrics(off: Sequence[MemoryPass], on: Sequence[MemoryPass]) -> dict[
             cells[f"error_repeat_{label}"] = MetricCell.share(
                 repeated, len(missed), empty="no error in the first pass"
             )
-    a, b = cells.get("error_repeat_off"), cells.get("error_repeat_on")
-    if a is not None and b is not None and a.value is not None and b.value is not None:
-        cells["error_repeat_reduction"] = MetricCell(
-            value=a.value - b.value, n=a.n, detail="repeat rate off - on"
-        )
-    else:
-        cells["error_repeat_reduction"] = MetricCell.na("no error in the first pass")
+        if passes:
+            repeated, recurring = _recurrence_repeats(passes[0], vocab)
+            cells[f"error_recur_{label}"] = MetricCell.share(
+                repeated, recurring, empty="no miss of a kind that recurs at a later seed"
+            )
+    for name, empty in (
+        ("error_repeat", "no error in the first pass"),
+        ("error_recur", "no miss of a kind that recurs at a later seed"),
+    ):
+        a, b = cells.get(f"{name}_off"), cells.get(f"{name}_on")
+        if a is not None and b is not None and a.value is not None and b.value is not None:
+            cells[f"{name}_reduction"] = MetricCell(
+                value=a.value - b.value, n=a.n, detail="repeat rate off - on"
+            )
+        else:
+            cells[f"{name}_reduction"] = MetricCell.na(empty)
     for p in on:
         eligible = [found for held, found in p.retrieval if held]
         cells[f"retrieval_pass{p.index}"] = MetricCell.share(
-            sum(eligible), len(eligible), empty="memory never held the true category"
+            sum(eligible),
+            len(eligible),
+            empty="memory never held another incident of the true category",
         )
     return cells
