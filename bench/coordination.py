@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--memory-topologies", default="debate,rag")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks/coordination.md"))
     args = parser.parse_args(argv)
-    command = "cd /work/main && .venv/bin/python bench/coordination.py " + shlex.join(
+    command = ".venv/bin/python bench/coordination.py " + shlex.join(
         list(argv if argv is not None else sys.argv[1:])
     )
     seeds = [int(s) for s in args.seeds.split(",") if s]
