@@ -27,7 +27,7 @@ from logswarm.evaluation.topologies import (
     trajectory_coherence,
 )
 from logswarm.incidents import Incident
-from logswarm.report.model import DetectionMetrics
+from logswarm.report.model import ConfusionCounts, DetectionMetrics
 from tests.evaluation.builders import (
     cause,
     good_rag_outputs,
@@ -282,6 +282,28 @@ def test_shared_detection_rows_purity_and_reviews() -> None:
     assert _value(card, "human_satisfaction", "rag") == 4.5
     assert card.row("audit_satisfaction").cells["rag"].value is None
     assert [r.key for r in card.rows] == [m.key for m in METRICS]
+
+
+def test_sequence_anomaly_accuracy_counts_deeplogs_own_window_verdicts() -> None:
+    incident = oom_incident()
+    analyses = {"rag": [run_scripted("rag", incident, good_rag_outputs(incident))]}
+    counts = {"tp": 8, "fp": 2, "fn": 8, "tn": 82}
+    with_deeplog = DetectionMetrics(
+        unit="window", **counts, precision=0.8, recall=0.5, f1=0.615,
+        false_positive_rate=2 / 84,
+        by_detector={
+            "deeplog": ConfusionCounts(tp=6, fp=5, fn=10, tn=79),
+            "lof": ConfusionCounts(tp=1, fp=0, fn=15, tn=84),
+        },
+    )  # fmt: skip
+    cell = _score(analyses, detection=with_deeplog).row("sequence_anomaly_accuracy").cells["rag"]
+    assert cell.value == pytest.approx(85 / 100)  # DeepLog's verdicts, not LOF's or the vote's
+    assert cell.n == 100
+    without = with_deeplog.model_copy(update={"by_detector": {}})
+    cell = _score(analyses, detection=without).row("sequence_anomaly_accuracy").cells["rag"]
+    assert cell.value is None
+    assert cell.reason is not None
+    assert "--deep" in cell.reason
 
 
 def test_renderers_write_every_metric_and_escape_labels() -> None:

@@ -126,6 +126,14 @@ def test_metrics_are_computed_against_labels(
     assert m.incidents_detected == 1
     assert m.detection_latency_seconds_max is not None
     assert m.detection_latency_seconds_max <= 60.0
+    # Each detector's own verdicts against the same windows, before the consensus.
+    assert set(m.by_detector) == {"isolation_forest", "one_class_svm", "lof"}
+    windows = m.tp + m.fp + m.fn + m.tn
+    for counts in m.by_detector.values():
+        assert counts.tp + counts.fp + counts.fn + counts.tn == windows
+        assert counts.tp + counts.fn == m.tp + m.fn  # the same labels
+    # Every window the pipeline flags was flagged by at least one detector on its own.
+    assert m.tp + m.fp <= sum(c.tp + c.fp for c in m.by_detector.values())
 
 
 def test_malformed_line_is_counted_and_kept(

@@ -94,6 +94,12 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="do not answer with the deterministic reasoner when a model call fails",
     )
+    t.add_argument(
+        "--deep",
+        action="store_true",
+        help="add DeepLog to the detection pipeline (needs the deep extra): it then joins the "
+        "detectors' vote, and its own window verdicts give the sequence anomaly accuracy",
+    )
     t.add_argument("--reviews", type=Path, help="folder of filled review sheets to include")
     t.add_argument(
         "--keep-bundles", action="store_true", help="keep the generated bundles under OUT/bundles"
@@ -197,6 +203,8 @@ def _command(args: argparse.Namespace, kinds_given: bool) -> str:
             parts += ["--api-key-env", args.api_key_env]
         if args.max_repairs != 2:
             parts += ["--max-repairs", str(args.max_repairs)]
+    if args.deep:
+        parts += ["--deep"]
     if args.reviews:
         parts += ["--reviews", str(args.reviews)]
     return shlex.join(parts)
@@ -236,7 +244,7 @@ def _run_topologies(args: argparse.Namespace) -> int:
         score_topologies,
     )
     from logswarm.ingest import JsonlDeadLetterWriter, read_logs
-    from logswarm.pipeline.analyze import analyze
+    from logswarm.pipeline.analyze import AnalysisConfig, analyze
     from logswarm.pipeline.evaluate import match_ground_truth
     from logswarm.scenarios import CATALOGUE, generate
     from logswarm.scenarios.topology import build_topology
@@ -286,6 +294,7 @@ def _run_topologies(args: argparse.Namespace) -> int:
             with JsonlDeadLetterWriter(bundle.root / "dead-letters.jsonl") as dead:
                 report = analyze(
                     [bundle.logs_dir],
+                    config=AnalysisConfig(deep=args.deep),
                     dead_letters=dead,
                     labels=labels,
                     ground_truth=bundle.ground_truth,

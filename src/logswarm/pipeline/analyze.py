@@ -155,7 +155,7 @@ def analyze(
 
     windows = acc.ordered()
     sequences = None if key_sequences is None else [key_sequences.get(id(w), []) for w in windows]
-    flagged, series = _detect(windows, cfg, sequences)
+    flagged, series, votes = _detect(windows, cfg, sequences)
     flagged_keys = {f.window.key for f in flagged}
     baseline: dict[str, Counter[int]] = defaultdict(Counter)
     baseline_windows: Counter[str] = Counter()
@@ -173,7 +173,13 @@ def analyze(
     )
     has_labels = labels is not None or any(w.labelled_anomalous for w in windows)
     metrics = score_against_ground_truth(
-        windows, flagged_keys, incidents, ground_truth=ground_truth, has_line_labels=has_labels
+        windows,
+        flagged_keys,
+        incidents,
+        ground_truth=ground_truth,
+        has_line_labels=has_labels,
+        detectors=votes.detectors,
+        votes=votes.per_window,
     )
     elapsed = time.perf_counter() - started
     return AnalysisReport(
@@ -205,18 +211,27 @@ def analyze(
     )
 
 
+@dataclass(frozen=True)
+class _Votes:
+    """Which detectors ran, and per window the ones whose score passed their threshold."""
+
+    detectors: tuple[str, ...] = ()
+    per_window: list[list[str]] = field(default_factory=list)
+
+
 def _detect(
     windows: list[WindowStats],
     cfg: AnalysisConfig,
     sequences: list[list[int]] | None = None,
-) -> tuple[list[FlaggedWindow], list[ScorePoint]]:
+) -> tuple[list[FlaggedWindow], list[ScorePoint], _Votes]:
     """Score every window with the three classical detectors; keep what a consensus flags.
 
     With ``sequences`` (each window's template ids), DeepLog scores them as a fourth detector.
     """
     if len(windows) < 10:
         # Too few windows to learn what normal looks like: flag nothing rather than guess.
-        return [], [ScorePoint(t=w.start, score=0.0, flagged=False) for w in windows]
+        points = [ScorePoint(t=w.start, score=0.0, flagged=False) for w in windows]
+        return [], points, _Votes()
     X = window_feature_matrix(windows)
     rng = np.random.default_rng(cfg.random_state)
     fit_rows = (
@@ -261,7 +276,7 @@ def _detect(
         series.append(
             ScorePoint(t=t, score=round(score, 4), flagged=fl, label=lab if any_labels else None)
         )
-    return flagged, series
+    return flagged, series, _Votes(detectors=tuple(scores), per_window=agreed)
 
 
 def _deeplog_scores(

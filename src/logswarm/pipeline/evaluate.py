@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
-from logswarm.evaluation.detection import detection_metrics
+from logswarm.evaluation.detection import confusion_counts, detection_metrics
 from logswarm.incidents import Incident
 from logswarm.pipeline.windows import WindowStats
-from logswarm.report.model import DetectionMetrics, GroundTruthIncident
+from logswarm.report.model import ConfusionCounts, DetectionMetrics, GroundTruthIncident
 
 __all__ = ["match_ground_truth", "score_against_ground_truth"]
 
@@ -52,12 +52,23 @@ def score_against_ground_truth(
     *,
     ground_truth: Sequence[GroundTruthIncident] | None,
     has_line_labels: bool,
+    detectors: Sequence[str] = (),
+    votes: Sequence[Sequence[str]] | None = None,
 ) -> DetectionMetrics | None:
-    """Window-level confusion counts and incident-level detection latency, or None without labels."""
+    """Window-level confusion counts and incident-level detection latency, or None without labels.
+
+    ``votes`` (per window, which of ``detectors`` scored past their threshold) adds each
+    detector's own counts (:attr:`DetectionMetrics.by_detector`).
+    """
     if not has_line_labels and not ground_truth:
         return None
     y_true = [w.labelled_anomalous > 0 for w in windows]
     y_pred = [w.key in flagged_keys for w in windows]
+    by_detector: dict[str, ConfusionCounts] = {}
+    if votes is not None and has_line_labels:
+        for name in detectors:
+            tp, fp, fn, tn = confusion_counts(y_true, [name in v for v in votes])
+            by_detector[name] = ConfusionCounts(tp=tp, fp=fp, fn=fn, tn=tn)
     latencies: list[float] = []
     detected = 0
     for truth in ground_truth or ():
@@ -75,7 +86,7 @@ def score_against_ground_truth(
                 default=truth.start,
             )
             latencies.append(max((inc.detected_at - first_bad).total_seconds(), 0.0))
-    return detection_metrics(
+    metrics = detection_metrics(
         y_true,
         y_pred,
         unit="window",
@@ -83,3 +94,4 @@ def score_against_ground_truth(
         incidents_expected=len(ground_truth) if ground_truth is not None else None,
         incidents_detected=detected if ground_truth is not None else None,
     )
+    return metrics.model_copy(update={"by_detector": by_detector})

@@ -75,6 +75,25 @@ class DetectionMetrics(_Model):
     detection_latency_seconds_max: float | None = None
     incidents_expected: int | None = None
     incidents_detected: int | None = None
+    #: Per detector, its own window verdicts (score above its threshold) against the same
+    #: labels: what each detector would do alone, before consensus and hysteresis. With
+    #: ``AnalysisConfig(deep=True)`` it includes ``deeplog``, the sequence model.
+    by_detector: dict[str, ConfusionCounts] = Field(default_factory=dict)
+
+
+class ConfusionCounts(_Model):
+    """One detector's window verdicts against the labels."""
+
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+
+    @property
+    def accuracy(self) -> float:
+        """(TP + TN) / windows: the seed's "sequence anomaly detection accuracy" for DeepLog."""
+        total = self.tp + self.fp + self.fn + self.tn
+        return (self.tp + self.tn) / total if total else 0.0
 
 
 class GroundTruthIncident(_Model):
