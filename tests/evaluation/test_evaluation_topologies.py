@@ -299,6 +299,7 @@ def test_sequence_anomaly_accuracy_counts_deeplogs_own_window_verdicts() -> None
     cell = _score(analyses, detection=with_deeplog).row("sequence_anomaly_accuracy").cells["rag"]
     assert cell.value == pytest.approx(85 / 100)  # DeepLog's verdicts, not LOF's or the vote's
     assert cell.n == 100
+    assert cell.detail == "85/100 windows; flagging nothing scores 0.840"
     without = with_deeplog.model_copy(update={"by_detector": {}})
     cell = _score(analyses, detection=without).row("sequence_anomaly_accuracy").cells["rag"]
     assert cell.value is None
