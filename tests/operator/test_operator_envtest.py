@@ -273,6 +273,22 @@ def _incident(ns: str) -> dict[str, Any]:
     }
 
 
+def _oom_incident(ns: str) -> dict[str, Any]:
+    """The Incident of an OOM-killed web Deployment, with the line that says so."""
+    incident = _incident(ns)
+    incident["spec"]["evidence"]["samples"] = [
+        {
+            "id": "L1",
+            "file": "web.log",
+            "line": 1,
+            "source": "kubernetes",
+            "severity": "ERROR",
+            "message": "OOMKilled: container web in deployment web exceeded its memory limit",
+        }
+    ]
+    return incident
+
+
 def _remediation(
     name: str, ns: str, replicas: int, verification: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -434,21 +450,22 @@ def test_failed_verification_rolls_the_change_back(
     assert [s["state"] for s in obj["status"]["steps"]] == ["rolled_back"]
 
 
-def _ready_as_spec(envtest: EnvTest, ns: str, name: str) -> None:
-    """Play the Deployment controller for ``name``: its current spec fully rolled out."""
-    deployment = _get(envtest, ns, "deployment", name)
-    replicas = int(deployment["spec"]["replicas"])
-    status = {
-        "observedGeneration": int(deployment["metadata"]["generation"]),
-        "replicas": replicas,
-        "readyReplicas": replicas,
-        "updatedReplicas": replicas,
-        "availableReplicas": replicas,
-    }
-    envtest.kubectl(
-        "patch", "deployment", name, "-n", ns, "--subresource=status", "--type=merge",
-        "-p", json.dumps({"status": status}),
-    )  # fmt: skip
+def _rolled_out(envtest: EnvTest, ns: str, *names: str) -> None:
+    """Play the Deployment controller (envtest has none): each current spec fully rolled out."""
+    for name in names:
+        deployment = _get(envtest, ns, "deployment", name)
+        replicas = int(deployment["spec"].get("replicas", 1))
+        status = {
+            "observedGeneration": int(deployment["metadata"]["generation"]),
+            "replicas": replicas,
+            "readyReplicas": replicas,
+            "updatedReplicas": replicas,
+            "availableReplicas": replicas,
+        }
+        envtest.kubectl(
+            "patch", "deployment", name, "-n", ns, "--subresource=status", "--type=merge",
+            "-p", json.dumps({"status": status}),
+        )  # fmt: skip
 
 
 def test_an_operator_killed_mid_remediation_is_replaced_without_repeating_a_step(
@@ -505,8 +522,7 @@ def test_an_operator_killed_mid_remediation_is_replaced_without_repeating_a_step
             what="the new operator to resume the verification",
             log=second_log,
         )
-        _ready_as_spec(envtest, ns, "web")
-        _ready_as_spec(envtest, ns, "api")
+        _rolled_out(envtest, ns, "web", "api")
         _eventually(
             lambda: _phase(envtest, ns, "scale-both") == "Succeeded",
             what="the resumed remediation to verify",
@@ -643,17 +659,7 @@ def test_an_incident_is_analysed_and_yields_a_remediation(
     log = tmp_path / "operator.log"
     _apply(envtest, ns, _web(3))
     _apply(envtest, ns, _pool("ops"))
-    incident = _incident(ns)
-    incident["spec"]["evidence"]["samples"] = [
-        {
-            "id": "L1",
-            "file": "web.log",
-            "line": 1,
-            "source": "kubernetes",
-            "severity": "ERROR",
-            "message": "OOMKilled: container web in deployment web exceeded its memory limit",
-        }
-    ]
+    incident = _oom_incident(ns)
     with _operator(envtest, ns, log):
         _apply(envtest, ns, incident)
         obj = _eventually(
@@ -1114,22 +1120,6 @@ def _role_requests(base: str, role: str) -> float:
     return _sample(text, "logswarm_agent_requests_total", role=role, status="200") or 0.0
 
 
-def _mark_ready(envtest: EnvTest, ns: str, names: list[str]) -> None:
-    """Play the Deployment controller (envtest has none): every replica updated and ready."""
-    status = {
-        "observedGeneration": 1,
-        "replicas": 1,
-        "readyReplicas": 1,
-        "updatedReplicas": 1,
-        "availableReplicas": 1,
-    }
-    for name in names:
-        envtest.kubectl(
-            "patch", "deployment", name, "-n", ns, "--subresource=status", "--type=merge",
-            "-p", json.dumps({"status": status}),
-        )  # fmt: skip
-
-
 def test_in_agents_mode_an_incident_waits_for_the_agent_pods_then_runs_through_them(
     envtest: EnvTest, envtest_namespace: str, crds: None, tmp_path: Path
 ) -> None:
@@ -1138,17 +1128,7 @@ def test_in_agents_mode_an_incident_waits_for_the_agent_pods_then_runs_through_t
     roles = ["planner", "executor", "reviewer"]
     _apply(envtest, ns, _web(3))
     _apply(envtest, ns, _pool("ops"))
-    incident = _incident(ns)
-    incident["spec"]["evidence"]["samples"] = [
-        {
-            "id": "L1",
-            "file": "web.log",
-            "line": 1,
-            "source": "kubernetes",
-            "severity": "ERROR",
-            "message": "OOMKilled: container web in deployment web exceeded its memory limit",
-        }
-    ]
+    incident = _oom_incident(ns)
     with _agent_servers(roles, tmp_path) as urls:
         env = {
             "LOGSWARM_ANALYSIS_MODE": "agents",
@@ -1180,7 +1160,7 @@ def test_in_agents_mode_an_incident_waits_for_the_agent_pods_then_runs_through_t
             assert _get(envtest, ns, "remediation", "web-errors-1") is None
             assert all(_role_requests(urls[r], r) == 0 for r in roles)
 
-            _mark_ready(envtest, ns, [f"ops-{r}" for r in roles])
+            _rolled_out(envtest, ns, *[f"ops-{r}" for r in roles])
             analysed = _eventually(
                 lambda: (
                     (_condition(_get(envtest, ns, "incident", "web-errors"), "Analysed") or {}).get(
